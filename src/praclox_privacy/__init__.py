@@ -1,0 +1,31 @@
+"""praclox-privacy: a privacy statement turned into enforced code.
+
+The public API: the domain vocabulary (:mod:`praclox_privacy.domain`) and the policy file
+functions. Importing this package loads neither the CLI (click) nor any store backend.
+"""
+
+from .domain import *  # noqa: F403 - the domain's public names are the package's
+from .domain import __all__ as _domain_all
+from .policy_files import (
+    default_policy,
+    default_policy_text,
+    dump_policy,
+    load_policy,
+    load_policy_file,
+    make_converter,
+    parse_policy,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    *_domain_all,
+    "__version__",
+    "default_policy",
+    "default_policy_text",
+    "dump_policy",
+    "load_policy",
+    "load_policy_file",
+    "make_converter",
+    "parse_policy",
+]

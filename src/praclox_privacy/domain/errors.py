@@ -1,0 +1,62 @@
+"""Errors raised by the library; every one names the file, key or record at fault."""
+
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+__all__ = ["PolicyError", "PracloxPrivacyError", "Problem", "Severity"]
+
+
+class PracloxPrivacyError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+
+Severity = str
+"""``"error"`` or ``"warning"``."""
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with a policy (or another document), and where.
+
+    :ivar location: the key at fault, e.g. ``retention[3].period``; empty for the document.
+    :ivar message: what is wrong, in one sentence.
+    :ivar code: a stable identifier of the check (e.g. ``no-retention-rule``).
+    :ivar severity: ``"error"`` or ``"warning"``.
+    """
+
+    location: str
+    message: str
+    code: str = "invalid"
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        tag = " (warning)" if self.severity == "warning" else ""
+        return f"{where}{self.message}{tag}"
+
+
+class PolicyError(PracloxPrivacyError):
+    """A policy could not be loaded or is not valid; lists every problem with its location."""
+
+    def __init__(self, problems: Iterable[Problem], source: str = "<policy>") -> None:
+        self.problems: Sequence[Problem] = tuple(problems)
+        self.source = source
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        n = len(self.problems)
+        head = f"{self.source}: {n} problem{'s' if n != 1 else ''}"
+        return head + "".join(f"\n  {self.source}: {p}" for p in self.problems)
+
+
+class InvalidValue(ValueError):
+    """A field of a record or policy entry has a value it cannot take.
+
+    :ivar field: the field's name, so loaders can point at the key.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
