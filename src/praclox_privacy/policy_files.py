@@ -25,7 +25,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from .domain.errors import InvalidValue, PolicyError, Problem
+from .domain.errors import DocumentError, InvalidValue, PolicyError, Problem
 from .domain.periods import Period, PeriodFormatError
 from .domain.policy import Policy
 from .domain.validation import check_policy, errors_of
@@ -39,6 +39,7 @@ __all__ = [
     "load_policy_file",
     "make_converter",
     "parse_policy",
+    "structure_document",
 ]
 
 DEFAULT_POLICY_NAME = "praclox-policy.toml"
@@ -148,17 +149,25 @@ def make_converter() -> cattrs.Converter:
 
     converter.register_structure_hook_factory(_is_homogeneous_tuple, tuple_hook_factory)
 
+    def table_hook_factory(cls: type) -> Callable[[Any, Any], Any]:
+        overrides = {a: override(rename=k) for a, k in _RENAMES.get(cls, {}).items()}
+        base: Callable[[Any, Any], Any] = make_dict_structure_fn(
+            cls,
+            converter,
+            _cattrs_forbid_extra_keys=True,
+            **overrides,  # type: ignore[arg-type]
+        )
+
+        def hook(value: Any, tp: Any) -> Any:
+            if not isinstance(value, dict):
+                raise TypeError(f"expected a table, got {_toml_type(value)} {value!r}")
+            return base(value, tp)
+
+        return hook
+
+    converter.register_structure_hook_factory(attrs.has, table_hook_factory)
     for cls, renames in _RENAMES.items():
         overrides = {attr: override(rename=key) for attr, key in renames.items()}
-        converter.register_structure_hook(
-            cls,
-            make_dict_structure_fn(
-                cls,
-                converter,
-                _cattrs_forbid_extra_keys=True,
-                **overrides,  # type: ignore[arg-type]
-            ),
-        )
         converter.register_unstructure_hook(
             cls,
             make_dict_unstructure_fn(
@@ -221,17 +230,33 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+def structure_document(
+    data: Any,
+    cls: type[_T],
+    source: str,
+    error: type[DocumentError] = PolicyError,
+    path: str = "",
+) -> _T:
+    """Structure ``data`` into ``cls`` strictly, reporting every problem at once.
+
+    :param source: names the document in error messages.
+    :param error: the error class to raise.
+    :param path: the location of ``data`` inside the document (e.g. ``stores.main``).
+    :raises DocumentError: (of class ``error``) listing every problem with its location.
+    """
+    try:
+        return make_converter().structure(data, cls)
+    except Exception as exc:  # cattrs wraps every problem; flatten them all
+        raise error(list(_problems(exc, path, cls)), source) from None
+
+
 def parse_policy(data: dict[str, Any], source: str = "<policy>") -> Policy:
     """Build a policy from already-parsed TOML data; strict, see :func:`load_policy`.
 
     :param source: names the document in error messages (a file path, usually).
     :raises PolicyError: listing every problem with its location.
     """
-    converter = make_converter()
-    try:
-        policy = converter.structure(data, Policy)
-    except Exception as exc:  # cattrs wraps every problem; flatten them all
-        raise PolicyError(list(_problems(exc, "", Policy)), source) from None
+    policy = structure_document(data, Policy, source)
     errors = errors_of(check_policy(policy))
     if errors:
         raise PolicyError(errors, source)

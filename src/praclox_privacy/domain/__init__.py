@@ -1,6 +1,13 @@
 """The pure domain core: policy vocabulary, records and retention decisions (no I/O)."""
 
-from .errors import InvalidValue, PolicyError, PracloxPrivacyError, Problem
+from .errors import (
+    DocumentError,
+    InvalidValue,
+    PolicyError,
+    PracloxPrivacyError,
+    Problem,
+    WorkspaceError,
+)
 from .periods import Period, PeriodFormatError
 from .policy import (
     COLLECTED,
@@ -48,6 +55,7 @@ __all__ = [
     "DataCategory",
     "Decision",
     "DisclosurePolicy",
+    "DocumentError",
     "Dpo",
     "Evidence",
     "Extension",
@@ -77,6 +85,7 @@ __all__ = [
     "Subject",
     "SubjectEvent",
     "SupervisoryAuthority",
+    "WorkspaceError",
     "check_policy",
     "check_subject_id",
     "decide",

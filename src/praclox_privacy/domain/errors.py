@@ -4,7 +4,15 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-__all__ = ["PolicyError", "PracloxPrivacyError", "Problem", "Severity"]
+__all__ = [
+    "DocumentError",
+    "InvalidValue",
+    "PolicyError",
+    "PracloxPrivacyError",
+    "Problem",
+    "Severity",
+    "WorkspaceError",
+]
 
 
 class PracloxPrivacyError(Exception):
@@ -36,8 +44,12 @@ class Problem:
         return f"{where}{self.message}{tag}"
 
 
-class PolicyError(PracloxPrivacyError):
-    """A policy could not be loaded or is not valid; lists every problem with its location."""
+class DocumentError(PracloxPrivacyError):
+    """A document (policy, workspace config, mapping) is not valid; lists every problem.
+
+    :ivar problems: every problem found, each with its location.
+    :ivar source: the document, usually its path.
+    """
 
     def __init__(self, problems: Iterable[Problem], source: str = "<policy>") -> None:
         self.problems: Sequence[Problem] = tuple(problems)
@@ -48,6 +60,14 @@ class PolicyError(PracloxPrivacyError):
         n = len(self.problems)
         head = f"{self.source}: {n} problem{'s' if n != 1 else ''}"
         return head + "".join(f"\n  {self.source}: {p}" for p in self.problems)
+
+
+class PolicyError(DocumentError):
+    """A policy could not be loaded or is not valid; lists every problem with its location."""
+
+
+class WorkspaceError(DocumentError):
+    """A workspace's configuration is not valid or names something that does not exist."""
 
 
 class InvalidValue(ValueError):

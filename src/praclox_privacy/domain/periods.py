@@ -6,7 +6,8 @@ of February, adding ``P1Y`` to 29 February gives 28 February. That arithmetic is
 """
 
 import re
-from datetime import datetime
+from calendar import monthrange
+from datetime import UTC, datetime
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -16,29 +17,33 @@ __all__ = ["Period", "PeriodFormatError"]
 _PERIOD_RE = re.compile(
     r"""
     P
-    (?:(?P<years>\d+)Y)?
-    (?:(?P<months>\d+)M)?
-    (?:(?P<weeks>\d+)W)?
-    (?:(?P<days>\d+)D)?
+    (?:(?P<years>[0-9]+)Y)?
+    (?:(?P<months>[0-9]+)M)?
+    (?:(?P<weeks>[0-9]+)W)?
+    (?:(?P<days>[0-9]+)D)?
     (?:T
-        (?:(?P<hours>\d+)H)?
-        (?:(?P<minutes>\d+)M)?
-        (?:(?P<seconds>\d+)S)?
+        (?:(?P<hours>[0-9]+)H)?
+        (?:(?P<minutes>[0-9]+)M)?
+        (?:(?P<seconds>[0-9]+)S)?
     )?
     """,
     re.VERBOSE,
 )
 
-_MAX_UNIT = 100_000
+_MAX_UNIT = 1_000_000
+_MAX_END = datetime(3000, 1, 1, tzinfo=UTC)
+_TOO_LONG = "longer than 1000 years; no retention period is that long"
 
 
 class PeriodFormatError(ValueError):
     """A text is not an ISO 8601 period this library accepts."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, why: str = "") -> None:
         self.text = text
         super().__init__(
-            f"{text!r} is not an ISO 8601 period (expected e.g. 'P4W', 'P3M', 'P1Y6M', 'P30D')"
+            f"{text!r} is {why}"
+            if why
+            else f"{text!r} is not an ISO 8601 period (expected e.g. 'P4W', 'P3M', 'P1Y6M', 'P30D')"
         )
 
 
@@ -65,6 +70,14 @@ class Period:
     minutes: int = attrs.field(default=0, validator=_non_negative)
     seconds: int = attrs.field(default=0, validator=_non_negative)
 
+    def __attrs_post_init__(self) -> None:
+        try:
+            end = self.after(datetime(2000, 1, 1, tzinfo=UTC))
+        except (OverflowError, ValueError):
+            end = None
+        if end is None or end > _MAX_END:
+            raise ValueError(f"period {self} is {_TOO_LONG}")
+
     @classmethod
     def parse(cls, text: str) -> "Period":
         """Parse an ISO 8601 duration such as ``P3M`` or ``P1Y6M``.
@@ -80,8 +93,11 @@ class Period:
             raise PeriodFormatError(text)
         parts = {name: int(value) for name, value in match.groupdict().items() if value}
         if any(v > _MAX_UNIT for v in parts.values()):
-            raise PeriodFormatError(text)
-        return cls(**parts)
+            raise PeriodFormatError(text, _TOO_LONG)
+        try:
+            return cls(**parts)
+        except ValueError:
+            raise PeriodFormatError(text, _TOO_LONG) from None
 
     def __str__(self) -> str:
         """Return the canonical ISO 8601 text; ``Period.parse(str(p)) == p``."""
@@ -135,13 +151,12 @@ class Period:
         """Return whether this period is never shorter than ``other``, from any start date.
 
         Calendar periods are only partly ordered (``P1M`` is 28 to 31 days), so the check
-        is made from the start of every month of a leap year and a common year.
+        is made from the month ends and starts of common years, a leap year and a century
+        year that is not a leap year.
         """
-        from datetime import UTC
-
         starts = [
             datetime(y, m, d, tzinfo=UTC)
-            for y in (2023, 2024)
+            for y in (2023, 2024, 2097, 2100)
             for m in range(1, 13)
             for d in (1, 28, 29, 30, 31)
             if _valid(y, m, d)
@@ -150,6 +165,4 @@ class Period:
 
 
 def _valid(year: int, month: int, day: int) -> bool:
-    from calendar import monthrange
-
     return day <= monthrange(year, month)[1]

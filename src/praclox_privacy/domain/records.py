@@ -103,7 +103,6 @@ class Subject:
     organisation: str | None = attrs.field(
         default=None, validator=attrs.validators.optional(_subject_id)
     )
-    name: str = ""
 
     @relation_types.validator
     def _check_relation_types(

@@ -92,7 +92,12 @@ def _anchor(rule: RetentionRule, item: Item, subject: Subject) -> datetime | Non
         item.collected_at if name == COLLECTED else subject.event_at(name) for name in rule.after
     ]
     happened = [t for t in instants if t is not None]
-    return min(happened) if happened else None
+    if not happened:
+        return None
+    # A period never starts before the item existed: data stored after the event (a last
+    # invoice after the relation ended, client data sent after an earlier "used") gets
+    # its full period from its own collection.
+    return max(min(happened), item.collected_at)
 
 
 def rule_due_at(
@@ -122,7 +127,9 @@ def rule_due_at(
             consent.subject_id != subject.id
             or consent.kind != ext.consent_kind
             or consent.granted_at > now
+            or consent.granted_at >= base
         ):
+            # Unknown yet, or given after the data was already due: no resurrection.
             continue
         # A withdrawal recorded after ``now`` is not known at ``now``.
         withdrawn = (
@@ -196,14 +203,19 @@ def decide(
     assert latest is not None
     due, rule, extension = latest
     if now >= due:
+        why = (
+            f"consent {extension.consent_kind!r} ended"
+            if extension is not None
+            else f"{rule.period} after {' or '.join(rule.after)}"
+        )
         return Decision(
             item,
             Status.DUE,
             due,
             rule.id,
             rule.action,
-            f"rule {rule.id!r}: {rule.period} after {' or '.join(rule.after)} ended "
-            f"{due.isoformat()}",
+            f"rule {rule.id!r}: due since {due.isoformat()} ({why})",
+            extension,
         )
     reason = f"rule {rule.id!r}: kept until {due.isoformat()}"
     if extension is not None:

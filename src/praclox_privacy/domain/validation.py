@@ -119,7 +119,8 @@ def _consistency(policy: Policy) -> Iterator[Problem]:
             yield Problem(f"{at}.categories", "a purpose needs at least one category")
         for c in p.categories:
             declared = [rt for rt in p.relation_types if rt in rts and c in rts[rt].categories]
-            if c in categories and not declared and all(rt in rts for rt in p.relation_types):
+            known = p.relation_types and all(rt in rts for rt in p.relation_types)
+            if c in categories and not declared and known:
                 yield Problem(
                     f"{at}.categories",
                     f"category {c!r} is not declared for any of "
@@ -180,6 +181,14 @@ def _consistency(policy: Policy) -> Iterator[Problem]:
             "disclosure.consent_kind",
             f"consent kind {policy.disclosure.consent_kind!r} is not declared",
             "undeclared-reference",
+        )
+
+    if policy.schema_version != 1:
+        yield Problem(
+            "schema_version",
+            f"unsupported policy schema version "
+            f"{policy.schema_version} (this library reads version 1)",
+            "unsupported-version",
         )
 
     for code in policy.warnings:
