@@ -14,15 +14,17 @@ ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
 
-def _install(session: nox.Session, *groups: str, extras: str = "") -> None:
+def _install(session: nox.Session, *groups: str) -> None:
     deps = [d for g in groups for d in nox.project.dependency_groups(PYPROJECT, g)]
-    session.install("-e", f".{extras}", *deps)
+    session.install("-e", ".[all]", *deps)
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the whole test suite (unit, integration against real servers, e2e)."""
     _install(session, "test")
+    # The example third-party store: the suite runs the contract kit against it.
+    session.install("-e", "examples/praclox-privacy-shelf")
     session.run("pytest", *session.posargs, env={"PYTHONHASHSEED": "0"})
 
 

@@ -1,11 +1,14 @@
 """praclox-privacy: a privacy statement turned into enforced code.
 
-The public API: the domain vocabulary (:mod:`praclox_privacy.domain`) and the policy file
-functions. Importing this package loads neither the CLI (click) nor any store backend.
+The public API: the domain vocabulary (:mod:`praclox_privacy.domain`), the policy file
+functions and the ``hookimpl`` marker for plugins (the store contract is in
+:mod:`praclox_privacy.ports`, workspaces in :mod:`praclox_privacy.workspace`). Importing
+this package loads neither the CLI (click) nor any store backend (SQLAlchemy).
 """
 
 from .domain import *  # noqa: F403 - the domain's public names are the package's
 from .domain import __all__ as _domain_all
+from .hookspecs import hookimpl
 from .policy_files import (
     default_policy,
     default_policy_text,
@@ -24,6 +27,7 @@ __all__ = [
     "default_policy",
     "default_policy_text",
     "dump_policy",
+    "hookimpl",
     "load_policy",
     "load_policy_file",
     "make_converter",

@@ -1,0 +1,53 @@
+"""The plugin hooks of praclox-privacy (pluggy). Each hook is documented in docs/plugins.md.
+
+A plugin is a module or object with functions marked ``@praclox_privacy.hookimpl`` whose
+names match the hooks below; a third-party package makes it known through an entry point
+in the ``praclox_privacy`` group.
+"""
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from .domain.policy import RetentionAction
+    from .domain.records import Item, ItemKey
+    from .ports import StoreKind
+
+__all__ = ["PROJECT", "hookimpl", "hookspec"]
+
+PROJECT = "praclox_privacy"
+"""The pluggy project name, which is also the entry-point group."""
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_stores(register: "Callable[[StoreKind], None]") -> None:
+    """Offer store kinds: call ``register(StoreKind(...))`` once per kind.
+
+    :param register: validates and records a :class:`~praclox_privacy.ports.StoreKind`;
+        a name that another plugin already registered is an error naming both plugins.
+    """
+
+
+@hookspec
+def items_written(store: str, items: "Sequence[Item]") -> None:
+    """React to ``items`` written to the store named ``store`` and committed.
+
+    :param store: the store's name in the workspace.
+    :param items: the items as written.
+    """
+
+
+@hookspec
+def items_erased(store: str, keys: "Sequence[ItemKey]", action: "RetentionAction") -> None:
+    """React to the items with ``keys`` erased or anonymised and committed.
+
+    :param store: the store's name in the workspace.
+    :param keys: the keys of the items erased or anonymised.
+    :param action: ``erase`` or ``anonymise``.
+    """

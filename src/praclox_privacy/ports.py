@@ -1,0 +1,250 @@
+"""The store contract: what every place that holds personal data must be able to do.
+
+A store is anything that holds :class:`~praclox_privacy.domain.records.Item` values: the
+embedded SQL database, a folder of files, a CRM, an agenda. Built-in and third-party
+stores implement the same small :class:`Store` protocol and are registered through the
+``register_stores`` plugin hook (see :mod:`praclox_privacy.hookspecs`).
+
+Rules every store keeps (the contract kit in :mod:`praclox_privacy.testing` checks them):
+
+* ``write`` is all-or-nothing: when one item is refused, nothing of the call is stored,
+  and the :class:`WriteRefused` error names the item's position and key.
+* A store refuses an ephemeral category (S11) and a category that the policy does not
+  declare for any of the subject's relation types (:func:`check_storable`).
+* ``erase`` and ``erase_due`` touch only the items named or matched, never another
+  subject's, and are set-based where the backend allows it.
+"""
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from .domain.errors import PracloxPrivacyError
+from .domain.policy import Policy, RetentionAction
+from .domain.records import Item, ItemKey
+
+__all__ = [
+    "ANONYMISED",
+    "Capabilities",
+    "DueQuery",
+    "Health",
+    "RelationTypesOf",
+    "Store",
+    "StoreContext",
+    "StoreError",
+    "StoreKind",
+    "StoreUnavailable",
+    "WriteRefused",
+    "check_storable",
+]
+
+ANONYMISED = "[anonymised]"
+"""The placeholder that replaces an anonymised value: reveals nothing, stays a string."""
+
+RelationTypesOf = Callable[[str], frozenset[str]]
+"""Returns the relation types a subject holds now (empty when the subject is unknown)."""
+
+
+class StoreError(PracloxPrivacyError):
+    """A store could not carry out an operation; nothing of it was applied."""
+
+
+class StoreUnavailable(StoreError):
+    """The store's backend cannot be reached (server down, folder missing, ...)."""
+
+
+class WriteRefused(StoreError):
+    """A write was refused; nothing of the call was stored.
+
+    :ivar index: the 0-based position of the refused item in the call's items.
+    :ivar key: the refused item's key, when it could be built.
+    :ivar reason: why, in one sentence.
+    """
+
+    def __init__(self, index: int, key: ItemKey | None, reason: str) -> None:
+        self.index = index
+        self.key = key
+        self.reason = reason
+        where = f"item {index + 1}" + (f" ({key})" if key is not None else "")
+        super().__init__(f"{where}: {reason}; nothing was written")
+
+
+@attrs.frozen
+class Capabilities:
+    """What a store supports; operations it lacks raise :class:`StoreError` plainly.
+
+    :ivar notes: a sentence per limitation, shown by ``check`` and in the docs.
+    """
+
+    write: bool = True
+    rectify: bool = True
+    erase: bool = True
+    anonymise: bool = True
+    find_due: bool = True
+    transactional: bool = True
+    notes: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Health:
+    """Whether a store is reachable and usable now, and a short detail."""
+
+    ok: bool
+    detail: str
+
+
+def _names(values: Iterable[str]) -> frozenset[str]:
+    if isinstance(values, str):
+        raise TypeError("expected a collection of names, not one string")
+    return frozenset(values)
+
+
+def _optional_names(values: Iterable[str] | None) -> frozenset[str] | None:
+    return None if values is None else _names(values)
+
+
+@attrs.frozen
+class DueQuery:
+    """Which items a retention decision makes due, pushed down into the store.
+
+    An item matches when its category is in ``categories``, its subject is in
+    ``subject_ids`` (or any subject, when ``None``), it was collected before
+    ``collected_before`` (or at any time, when ``None``), and it is not already
+    anonymised (its value is not :data:`ANONYMISED`).
+    """
+
+    categories: frozenset[str] = attrs.field(converter=_names)
+    subject_ids: frozenset[str] | None = attrs.field(default=None, converter=_optional_names)
+    collected_before: datetime | None = None
+
+    def matches(self, item: Item) -> bool:
+        """Return whether ``item`` is selected by this query (the reference semantics)."""
+        return (
+            item.category in self.categories
+            and (self.subject_ids is None or item.subject_id in self.subject_ids)
+            and (self.collected_before is None or item.collected_at < self.collected_before)
+            and item.value != ANONYMISED
+        )
+
+
+@attrs.frozen
+class StoreContext:
+    """What a store factory gets besides its own settings.
+
+    :ivar policy: the workspace's policy; stores check writes against it.
+    :ivar name: the store's name in the workspace (``main``, ``agenda``, ...).
+    :ivar base_dir: the workspace folder; relative paths in settings are relative to it.
+    """
+
+    policy: Policy
+    name: str = "store"
+    base_dir: str = "."
+
+
+@attrs.frozen
+class StoreKind:
+    """A kind of store a plugin offers, registered through the ``register_stores`` hook.
+
+    :ivar name: the name used in workspace configs (``plugin = "sql"``).
+    :ivar factory: builds a store from its settings (an instance of ``settings_type``)
+        and the :class:`StoreContext`. It imports heavy client libraries itself, so
+        loading plugins stays cheap.
+    :ivar settings_type: an attrs class; the workspace config's table for the store is
+        structured into it strictly (unknown keys are errors).
+    """
+
+    name: str
+    factory: Callable[[Any, StoreContext], "Store"]
+    settings_type: type
+    description: str = ""
+
+
+def check_storable(item: Item, relation_types: frozenset[str], policy: Policy) -> str | None:
+    """Return why ``item`` may not be stored, or ``None`` when it may.
+
+    :param relation_types: the relation types the item's subject holds.
+    """
+    try:
+        category = policy.category(item.category)
+    except KeyError:
+        return f"category {item.category!r} is not declared in the policy"
+    if category.ephemeral:
+        return (
+            f"category {item.category!r} is ephemeral and is never stored "
+            f"(subject {item.subject_id!r})"
+        )
+    if not relation_types:
+        return f"subject {item.subject_id!r} is not registered (it holds no relation type)"
+    if not any(policy.declares(rt, item.category) for rt in relation_types):
+        types = ", ".join(sorted(relation_types))
+        return (
+            f"category {item.category!r} is not declared for relation type {types} "
+            f"of subject {item.subject_id!r}"
+        )
+    return None
+
+
+@runtime_checkable
+class Store(Protocol):
+    """The contract every store implements. All instants are timezone-aware."""
+
+    name: str
+    """The store's name in the workspace (e.g. ``main``)."""
+
+    def capabilities(self) -> Capabilities:
+        """Return what this store supports."""
+        ...
+
+    def health(self) -> Health:
+        """Return whether the store is reachable now; never raises."""
+        ...
+
+    def write(self, items: Iterable[Item], relation_types: RelationTypesOf) -> int:
+        """Store ``items`` (same key: replace), all or nothing; return how many were given.
+
+        :param relation_types: the relation types of each item's subject, for
+            :func:`check_storable`.
+        :raises WriteRefused: naming the first refused item; nothing was written.
+        :raises StoreUnavailable: when the backend cannot be reached.
+        """
+        ...
+
+    def items_of(self, subject_id: str) -> list[Item]:
+        """Return every item of ``subject_id``, sorted by category and field."""
+        ...
+
+    def subject_ids(self) -> Iterator[str]:
+        """Yield the id of every subject with at least one item, each once."""
+        ...
+
+    def categories_held(self) -> Mapping[str, int]:
+        """Return how many items the store holds per category."""
+        ...
+
+    def find_due(self, query: DueQuery) -> Iterator[ItemKey]:
+        """Yield the keys of the items ``query`` selects, evaluated inside the store."""
+        ...
+
+    def erase(self, keys: Iterable[ItemKey], action: RetentionAction) -> int:
+        """Erase (or anonymise) the items with ``keys``; missing keys are skipped.
+
+        :returns: how many items were erased or anonymised.
+        """
+        ...
+
+    def erase_due(self, query: DueQuery, action: RetentionAction) -> int:
+        """Erase (or anonymise) every item ``query`` selects, set-based; return how many."""
+        ...
+
+    def rectify(self, key: ItemKey, value: str) -> Item:
+        """Replace the value of the item ``key``; return the rectified item.
+
+        :raises KeyError: when no such item exists.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections and locks; the store is not used afterwards."""
+        ...

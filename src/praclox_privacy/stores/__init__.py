@@ -1,0 +1,1 @@
+"""The built-in stores, each a plugin registered like a third-party one."""

@@ -1,0 +1,404 @@
+"""The ledger: subjects, relation types, lifecycle events, consents and the audit trail.
+
+It lives in the workspace's primary SQL database, beside (and in the same transactions
+as) that store's items. It holds no personal values: subject ids, relation types, event
+instants, consent records and audit entries that name categories and counts, never data.
+
+Every audit entry carries the SHA-256 of the previous one; :meth:`Ledger.verify_audit`
+recomputes the chain and reports the first entry that does not match.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from ...domain.errors import PracloxPrivacyError
+from ...domain.records import Consent, Evidence, Subject, SubjectEvent
+from .store import SqlDatabase
+
+__all__ = ["GENESIS", "AuditEntry", "AuditVerification", "Ledger", "LedgerError"]
+
+GENESIS = "0" * 64
+"""The "previous hash" of the first audit entry."""
+
+
+class LedgerError(PracloxPrivacyError):
+    """A ledger operation was refused (unknown or duplicate subject, ...)."""
+
+
+@attrs.frozen
+class AuditEntry:
+    """One entry of the audit trail."""
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject_id: str | None
+    details: Mapping[str, Any]
+    prev_hash: str
+    hash: str
+
+    def expected_hash(self) -> str:
+        """Return the hash this entry must have, given its content and predecessor."""
+        return entry_hash(
+            self.prev_hash,
+            self.seq,
+            self.at,
+            self.actor,
+            self.action,
+            self.subject_id,
+            self.details,
+        )
+
+
+@attrs.frozen
+class AuditVerification:
+    """The result of checking the audit chain.
+
+    :ivar broken_at: the sequence number of the first entry that does not match.
+    """
+
+    ok: bool
+    checked: int
+    broken_at: int | None = None
+    reason: str = ""
+
+
+def _canonical(details: Mapping[str, Any]) -> str:
+    return json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(
+    prev_hash: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject_id: str | None,
+    details: Mapping[str, Any],
+) -> str:
+    """Return the SHA-256 (hex) of an entry's content chained to ``prev_hash``."""
+    content = json.dumps(
+        [seq, at.astimezone(UTC).isoformat(), actor, action, subject_id, _canonical(details)],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(f"{prev_hash}\n{content}".encode()).hexdigest()
+
+
+class Ledger:
+    """Subjects, events, consents and the audit trail in an SQL database."""
+
+    def __init__(self, db: SqlDatabase, clock: Callable[[], datetime]) -> None:
+        self.database = db
+        self._t = db.tables
+        self._clock = clock
+
+    def now(self) -> datetime:
+        """Return the ledger clock's current instant (timezone-aware)."""
+        return self._clock()
+
+    # -- audit ---------------------------------------------------------------------------
+
+    def audit(
+        self,
+        action: str,
+        details: Mapping[str, Any],
+        subject_id: str | None = None,
+        actor: str = "system",
+    ) -> AuditEntry:
+        """Append an audit entry (in the current transaction, if one is open).
+
+        :param details: JSON-serialisable facts (never personal values).
+        """
+        t = self._t
+        at = self._clock().astimezone(UTC)
+        with self.database.begin() as conn:
+            head = conn.execute(
+                sa.select(t.audit_head.c.seq, t.audit_head.c.hash)
+                .where(t.audit_head.c.id == 1)
+                .with_for_update()
+            ).one()
+            seq = head.seq + 1
+            digest = entry_hash(head.hash, seq, at, actor, action, subject_id, details)
+            conn.execute(
+                t.audit.insert().values(
+                    seq=seq,
+                    at=at,
+                    actor=actor,
+                    action=action,
+                    subject_id=subject_id,
+                    details=_canonical(details),
+                    prev_hash=head.hash,
+                    hash=digest,
+                )
+            )
+            conn.execute(
+                t.audit_head.update().where(t.audit_head.c.id == 1).values(seq=seq, hash=digest)
+            )
+        return AuditEntry(seq, at, actor, action, subject_id, dict(details), head.hash, digest)
+
+    def audit_entries(
+        self, subject_id: str | None = None, limit: int | None = None
+    ) -> list[AuditEntry]:
+        """Return audit entries, oldest first (the last ``limit`` ones, if given)."""
+        a = self._t.audit
+        stmt = sa.select(a).order_by(a.c.seq.desc())
+        if subject_id is not None:
+            stmt = stmt.where(a.c.subject_id == subject_id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.database.begin() as conn:
+            rows = conn.execute(stmt).all()
+        return [self._entry(row) for row in reversed(rows)]
+
+    @staticmethod
+    def _entry(row: Any) -> AuditEntry:
+        return AuditEntry(
+            row.seq,
+            row.at,
+            row.actor,
+            row.action,
+            row.subject_id,
+            json.loads(row.details),
+            row.prev_hash,
+            row.hash,
+        )
+
+    def verify_audit(self) -> AuditVerification:
+        """Recompute the hash chain; report the first entry that does not match."""
+        a = self._t.audit
+        prev = GENESIS
+        expected_seq = 1
+        checked = 0
+        with self.database.begin() as conn:
+            head = conn.execute(sa.select(self._t.audit_head)).one()
+            rows = conn.execution_options(yield_per=1000).execute(sa.select(a).order_by(a.c.seq))
+            for row in rows:
+                try:
+                    entry = self._entry(row)
+                except ValueError:
+                    return AuditVerification(False, checked, row.seq, "details are not JSON")
+                if entry.seq != expected_seq:
+                    return AuditVerification(
+                        False, checked, expected_seq, f"entry {expected_seq} is missing"
+                    )
+                if entry.prev_hash != prev:
+                    return AuditVerification(
+                        False, checked, entry.seq, "does not link to the previous entry"
+                    )
+                if entry.expected_hash() != entry.hash:
+                    return AuditVerification(
+                        False, checked, entry.seq, "content does not match its hash"
+                    )
+                prev = entry.hash
+                expected_seq += 1
+                checked += 1
+        if head.seq != checked or head.hash != prev:
+            return AuditVerification(
+                False,
+                checked,
+                checked + 1,
+                f"entries after {checked} were removed (the head records {head.seq})",
+            )
+        return AuditVerification(True, checked)
+
+    # -- subjects ------------------------------------------------------------------------
+
+    def add_subject(self, subject: Subject, actor: str = "system") -> Subject:
+        """Register ``subject`` with its relation types and events.
+
+        :raises LedgerError: when a subject with that id exists.
+        """
+        t = self._t
+        with self.database.begin() as conn:
+            if self._exists(conn, subject.id):
+                raise LedgerError(f"subject {subject.id!r} already exists")
+            conn.execute(
+                t.subjects.insert().values(
+                    id=subject.id, organisation=subject.organisation, created_at=self._clock()
+                )
+            )
+            if subject.relation_types:
+                conn.execute(
+                    t.relations.insert(),
+                    [
+                        {"subject_id": subject.id, "relation_type": rt}
+                        for rt in sorted(subject.relation_types)
+                    ],
+                )
+            if subject.events:
+                conn.execute(
+                    t.events.insert(),
+                    [
+                        {"subject_id": subject.id, "name": e.name, "at": e.at}
+                        for e in subject.events
+                    ],
+                )
+            self.audit(
+                "subject.added",
+                {
+                    "relation_types": sorted(subject.relation_types),
+                    "organisation": subject.organisation,
+                },
+                subject.id,
+                actor,
+            )
+        return subject
+
+    def _exists(self, conn: Connection, subject_id: str) -> bool:
+        s = self._t.subjects
+        return conn.execute(sa.select(s.c.id).where(s.c.id == subject_id)).first() is not None
+
+    def _require(self, conn: Connection, subject_id: str) -> None:
+        if not self._exists(conn, subject_id):
+            raise LedgerError(f"unknown subject {subject_id!r}")
+
+    def has_subject(self, subject_id: str) -> bool:
+        """Return whether ``subject_id`` is registered."""
+        with self.database.begin() as conn:
+            return self._exists(conn, subject_id)
+
+    def subject(self, subject_id: str) -> Subject:
+        """Return the subject ``subject_id``.
+
+        :raises LedgerError: when it is not registered.
+        """
+        found = self.subjects([subject_id])
+        if not found:
+            raise LedgerError(f"unknown subject {subject_id!r}")
+        return found[0]
+
+    def subjects(self, ids: Iterable[str] | None = None) -> list[Subject]:
+        """Return the subjects with ``ids`` (all, when ``None``), sorted by id."""
+        t = self._t
+        wanted = None if ids is None else sorted(set(ids))
+        with self.database.begin() as conn:
+            rows = self._select_in(conn, sa.select(t.subjects), t.subjects.c.id, wanted)
+            rels = self._select_in(conn, sa.select(t.relations), t.relations.c.subject_id, wanted)
+            evs = self._select_in(conn, sa.select(t.events), t.events.c.subject_id, wanted)
+        types: dict[str, set[str]] = {}
+        for r in rels:
+            types.setdefault(r.subject_id, set()).add(r.relation_type)
+        events: dict[str, list[SubjectEvent]] = {}
+        for e in sorted(evs, key=lambda e: e.id):
+            events.setdefault(e.subject_id, []).append(SubjectEvent(e.name, e.at))
+        return sorted(
+            (
+                Subject(r.id, types.get(r.id, set()), events.get(r.id, ()), r.organisation)
+                for r in rows
+            ),
+            key=lambda s: s.id,
+        )
+
+    @staticmethod
+    def _select_in(conn: Connection, stmt: Any, column: Any, wanted: list[str] | None) -> list[Any]:
+        if wanted is None:
+            return list(conn.execute(stmt))
+        rows: list[Any] = []
+        for start in range(0, len(wanted), 500):
+            rows.extend(conn.execute(stmt.where(column.in_(wanted[start : start + 500]))))
+        return rows
+
+    def relation_types_of(self, subject_id: str) -> frozenset[str]:
+        """Return the relation types ``subject_id`` holds (empty when unknown)."""
+        r = self._t.relations
+        with self.database.begin() as conn:
+            rows = conn.execute(sa.select(r.c.relation_type).where(r.c.subject_id == subject_id))
+            return frozenset(rows.scalars())
+
+    def set_relation_types(
+        self, subject_id: str, relation_types: Iterable[str], actor: str = "system"
+    ) -> Subject:
+        """Replace the relation types of ``subject_id``; data and events stay (S15)."""
+        r = self._t.relations
+        new = sorted(set(relation_types))
+        with self.database.begin() as conn:
+            self._require(conn, subject_id)
+            old = sorted(
+                conn.execute(
+                    sa.select(r.c.relation_type).where(r.c.subject_id == subject_id)
+                ).scalars()
+            )
+            conn.execute(r.delete().where(r.c.subject_id == subject_id))
+            if new:
+                conn.execute(
+                    r.insert(), [{"subject_id": subject_id, "relation_type": rt} for rt in new]
+                )
+            self.audit("subject.relation_types", {"from": old, "to": new}, subject_id, actor)
+        return self.subject(subject_id)
+
+    def record_event(
+        self, subject_id: str, name: str, at: datetime, actor: str = "system"
+    ) -> Subject:
+        """Record that event ``name`` happened to ``subject_id`` at ``at``."""
+        event = SubjectEvent(name, at)
+        with self.database.begin() as conn:
+            self._require(conn, subject_id)
+            conn.execute(
+                self._t.events.insert().values(subject_id=subject_id, name=event.name, at=event.at)
+            )
+            self.audit(
+                "subject.event",
+                {"event": name, "at": at.astimezone(UTC).isoformat()},
+                subject_id,
+                actor,
+            )
+        return self.subject(subject_id)
+
+    # -- consents ------------------------------------------------------------------------
+
+    def add_consent(self, consent: Consent, actor: str = "system") -> int:
+        """Record a consent; return its id."""
+        with self.database.begin() as conn:
+            self._require(conn, consent.subject_id)
+            result = conn.execute(
+                self._t.consents.insert().values(
+                    subject_id=consent.subject_id,
+                    kind=consent.kind,
+                    granted_at=consent.granted_at,
+                    withdrawn_at=consent.withdrawn_at,
+                    until=consent.until,
+                    method=consent.evidence.method,
+                    text=consent.evidence.text,
+                    reference=consent.evidence.reference,
+                    scope=consent.scope,
+                )
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            consent_id = int(key[0])
+            self.audit(
+                "consent.granted",
+                {"consent": consent_id, "kind": consent.kind},
+                consent.subject_id,
+                actor,
+            )
+        return consent_id
+
+    def consents_of(self, subject_id: str) -> list[Consent]:
+        """Return every consent of ``subject_id``, oldest first (withdrawn ones too)."""
+        c = self._t.consents
+        with self.database.begin() as conn:
+            rows = conn.execute(
+                sa.select(c).where(c.c.subject_id == subject_id).order_by(c.c.id)
+            ).all()
+        return [
+            Consent(
+                r.subject_id,
+                r.kind,
+                r.granted_at,
+                Evidence(r.method, r.text, r.reference),
+                r.withdrawn_at,
+                r.until,
+                r.scope,
+            )
+            for r in rows
+        ]

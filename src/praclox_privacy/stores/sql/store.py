@@ -1,0 +1,337 @@
+"""The SQL store: items in one table, written and erased with set-based statements."""
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine, event, exc
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+from ...domain.policy import Policy, RetentionAction
+from ...domain.records import Item, ItemKey
+from ...ports import (
+    ANONYMISED,
+    Capabilities,
+    DueQuery,
+    Health,
+    RelationTypesOf,
+    StoreContext,
+    StoreError,
+    StoreUnavailable,
+    WriteRefused,
+    check_storable,
+)
+from . import SqlSettings
+from .schema import Tables, ensure_schema, make_tables
+
+__all__ = ["SqlDatabase", "SqlStore", "resolve_url"]
+
+_T = TypeVar("_T")
+_CHUNK = 500
+"""Subject ids or keys per IN list: bounded statements, well under every driver's limit."""
+
+
+def resolve_url(url: str, base_dir: str) -> sa.URL:
+    """Return ``url`` with a relative SQLite path made relative to ``base_dir``.
+
+    MariaDB/MySQL URLs get ``charset=utf8mb4`` unless they name a charset.
+    """
+    parsed = sa.make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:" and not db.startswith("file:") and not Path(db).is_absolute():
+            parsed = parsed.set(database=str(Path(base_dir) / db))
+    elif backend in ("mysql", "mariadb") and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return parsed
+
+
+class SqlDatabase:
+    """An engine and the library's tables in it; shared by the store and the ledger."""
+
+    def __init__(self, engine: Engine, tables: Tables, batch_size: int, label: str) -> None:
+        self.engine = engine
+        self.tables = tables
+        self.batch_size = batch_size
+        self.label = label
+        self._current: ContextVar[Connection | None] = ContextVar(f"tx-{id(self)}", default=None)
+
+    @classmethod
+    def connect(cls, settings: SqlSettings, base_dir: str, label: str) -> "SqlDatabase":
+        """Create the engine, then create or upgrade the schema.
+
+        :raises StoreUnavailable: when the database cannot be reached.
+        """
+        url = resolve_url(settings.url, base_dir)
+        kwargs: dict[str, Any] = {}
+        if url.get_backend_name() != "sqlite":
+            kwargs["pool_pre_ping"] = True
+        try:
+            engine = sa.create_engine(url, **kwargs)
+        except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as error:
+            raise StoreError(f"store {label!r}: unusable database URL: {error}") from None
+        if url.get_backend_name() == "sqlite":
+            _sqlite_transactions(engine)
+        db = cls(engine, make_tables(settings.table_prefix), settings.batch_size, label)
+        with db.begin() as conn:
+            ensure_schema(conn, db.tables)
+        return db
+
+    @property
+    def where(self) -> str:
+        """The database, for messages (no password)."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """Open a transaction; commit on success, roll back on any error.
+
+        Inside another ``begin()`` of the same database (in the same thread or task), the
+        outer transaction is joined, so a store write and its audit entry commit together.
+
+        :raises StoreUnavailable: when the database cannot be reached.
+        """
+        current = self._current.get()
+        if current is not None:
+            yield current
+            return
+        try:
+            with self.engine.begin() as conn:
+                token = self._current.set(conn)
+                try:
+                    yield conn
+                finally:
+                    self._current.reset(token)
+        except (exc.OperationalError, exc.InterfaceError) as error:
+            raise StoreUnavailable(
+                f"store {self.label!r} ({self.where}): {_reason(error)}"
+            ) from error
+        except exc.DBAPIError as error:
+            raise StoreError(f"store {self.label!r} ({self.where}): {_reason(error)}") from error
+
+    @property
+    def dialect(self) -> str:
+        """The backend's name: ``sqlite``, ``postgresql``, ``mysql`` or ``mariadb``."""
+        return self.engine.dialect.name
+
+
+def _reason(error: exc.DBAPIError) -> str:
+    return str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+
+
+def _sqlite_transactions(engine: Engine) -> None:
+    """Make SQLite transactions real: ``BEGIN IMMEDIATE``, WAL, and waiting on locks."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 60000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _chunks(values: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class SqlStore:
+    """Items in the ``<prefix>items`` table of an SQL database."""
+
+    def __init__(self, db: SqlDatabase, policy: Policy, name: str) -> None:
+        self.name = name
+        self.database = db
+        self._policy = policy
+        self._t = db.tables.items
+        self._upsert = self._make_upsert()
+
+    @classmethod
+    def open(cls, settings: SqlSettings, context: StoreContext) -> "SqlStore":
+        """Connect, create or upgrade the schema, and return the store."""
+        db = SqlDatabase.connect(settings, context.base_dir, context.name)
+        return cls(db, context.policy, context.name)
+
+    def _make_upsert(self) -> Any:
+        t = self._t
+        dialect = self.database.dialect
+        if dialect in ("mysql", "mariadb"):
+            my = mysql.insert(t)
+            return my.on_duplicate_key_update(
+                value=my.inserted.value,
+                collected_at=my.inserted.collected_at,
+                purposes=my.inserted.purposes,
+            )
+        stmt: Any = postgresql.insert(t) if dialect == "postgresql" else sqlite.insert(t)
+        return stmt.on_conflict_do_update(
+            index_elements=[t.c.subject_id, t.c.category, t.c.field],
+            set_={
+                "value": stmt.excluded.value,
+                "collected_at": stmt.excluded.collected_at,
+                "purposes": stmt.excluded.purposes,
+            },
+        )
+
+    # -- the contract ------------------------------------------------------------------
+
+    def capabilities(self) -> Capabilities:
+        """Return what this store supports: everything, in transactions."""
+        return Capabilities()
+
+    def health(self) -> Health:
+        """Return whether the database answers; never raises."""
+        try:
+            with self.database.begin() as conn:
+                count = conn.execute(sa.select(sa.func.count()).select_from(self._t)).scalar()
+        except StoreError as error:
+            return Health(False, str(error))
+        return Health(True, f"{self.database.where}: {count} items")
+
+    def write(self, items: Iterable[Item], relation_types: RelationTypesOf) -> int:
+        """Upsert ``items`` in batches inside one transaction; all or nothing."""
+        cache: dict[str, frozenset[str]] = {}
+        count = 0
+        with self.database.begin() as conn:
+            batch: dict[tuple[str, str, str], dict[str, Any]] = {}
+            for index, item in enumerate(items):
+                subject = item.subject_id
+                types = cache.get(subject)
+                if types is None:
+                    types = cache[subject] = relation_types(subject)
+                reason = check_storable(item, types, self._policy)
+                if reason is not None:
+                    raise WriteRefused(index, item.key, reason)
+                batch[(subject, item.category, item.field)] = {
+                    "subject_id": subject,
+                    "category": item.category,
+                    "field": item.field,
+                    "value": item.value,
+                    "collected_at": item.collected_at,
+                    "purposes": ",".join(item.purposes),
+                }
+                count += 1
+                if len(batch) >= self.database.batch_size:
+                    conn.execute(self._upsert, list(batch.values()))
+                    batch.clear()
+            if batch:
+                conn.execute(self._upsert, list(batch.values()))
+        return count
+
+    def _item(self, row: Any) -> Item:
+        return Item(
+            row.subject_id,
+            row.category,
+            row.field,
+            row.value,
+            row.collected_at,
+            tuple(p for p in row.purposes.split(",") if p),
+        )
+
+    def items_of(self, subject_id: str) -> list[Item]:
+        """Return every item of ``subject_id`` (one indexed query)."""
+        with self.database.begin() as conn:
+            rows = conn.execute(sa.select(self._t).where(self._t.c.subject_id == subject_id))
+            found = [self._item(row) for row in rows]
+        return sorted(found, key=lambda i: (i.category, i.field))
+
+    def subject_ids(self) -> Iterator[str]:
+        """Yield the id of every subject with at least one item."""
+        with self.database.begin() as conn:
+            rows = conn.execute(sa.select(self._t.c.subject_id).distinct()).scalars().all()
+        yield from rows
+
+    def categories_held(self) -> Mapping[str, int]:
+        """Return how many items the store holds per category (one grouped query)."""
+        t = self._t
+        with self.database.begin() as conn:
+            rows = conn.execute(sa.select(t.c.category, sa.func.count()).group_by(t.c.category))
+            return {str(category): int(count) for category, count in rows}
+
+    def _conditions(self, query: DueQuery, subjects: Sequence[str] | None) -> list[Any]:
+        t = self._t
+        conditions = [t.c.category.in_(sorted(query.categories)), t.c.value != ANONYMISED]
+        if subjects is not None:
+            conditions.append(t.c.subject_id.in_(subjects))
+        if query.collected_before is not None:
+            conditions.append(t.c.collected_at < query.collected_before)
+        return conditions
+
+    def _subject_chunks(self, query: DueQuery) -> Iterator[Sequence[str] | None]:
+        if query.subject_ids is None:
+            yield None
+        else:
+            yield from _chunks(sorted(query.subject_ids))
+
+    def find_due(self, query: DueQuery) -> Iterator[ItemKey]:
+        """Yield the keys ``query`` selects; one statement per chunk of subjects."""
+        t = self._t
+        keys: list[ItemKey] = []
+        with self.database.begin() as conn:
+            for subjects in self._subject_chunks(query):
+                stmt = sa.select(t.c.subject_id, t.c.category, t.c.field).where(
+                    *self._conditions(query, subjects)
+                )
+                keys.extend(ItemKey(*row) for row in conn.execute(stmt))
+        yield from keys
+
+    def erase(self, keys: Iterable[ItemKey], action: RetentionAction) -> int:
+        """Erase or anonymise the items with ``keys``; one statement per chunk of keys."""
+        t = self._t
+        unique = sorted({(k.subject_id, k.category, k.field) for k in keys})
+        count = 0
+        with self.database.begin() as conn:
+            for chunk in _chunks(unique):
+                where = sa.tuple_(t.c.subject_id, t.c.category, t.c.field).in_(chunk)
+                if action is RetentionAction.ERASE:
+                    count += conn.execute(t.delete().where(where)).rowcount
+                else:
+                    count += self._anonymise(conn, where)
+        return count
+
+    def _anonymise(self, conn: Connection, where: Any) -> int:
+        # Count matched rows: MariaDB reports only *changed* ones, and an item that was
+        # anonymised before still counts, as in the reference store.
+        t = self._t
+        matched = conn.execute(sa.select(sa.func.count()).select_from(t).where(where)).scalar()
+        conn.execute(t.update().where(where).values(value=ANONYMISED))
+        return int(matched or 0)
+
+    def erase_due(self, query: DueQuery, action: RetentionAction) -> int:
+        """Erase or anonymise what ``query`` selects: one statement per chunk of subjects."""
+        t = self._t
+        count = 0
+        with self.database.begin() as conn:
+            for subjects in self._subject_chunks(query):
+                where = sa.and_(*self._conditions(query, subjects))
+                if action is RetentionAction.ERASE:
+                    count += conn.execute(t.delete().where(where)).rowcount
+                else:
+                    count += conn.execute(t.update().where(where).values(value=ANONYMISED)).rowcount
+        return count
+
+    def rectify(self, key: ItemKey, value: str) -> Item:
+        """Replace the value of item ``key``; ``collected_at`` stays."""
+        t = self._t
+        where = sa.and_(
+            t.c.subject_id == key.subject_id, t.c.category == key.category, t.c.field == key.field
+        )
+        with self.database.begin() as conn:
+            row = conn.execute(sa.select(t).where(where)).first()
+            if row is None:
+                raise KeyError(f"no item {key} in store {self.name!r}")
+            conn.execute(t.update().where(where).values(value=value))
+            return attrs.evolve(self._item(row), value=value)
+
+    def close(self) -> None:
+        """Dispose of the connection pool."""
+        self.database.engine.dispose()

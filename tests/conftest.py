@@ -1,0 +1,55 @@
+"""Shared fixtures: real database servers (skipped, or failed in CI, when missing)."""
+
+import os
+import secrets
+from collections.abc import Iterator
+
+import pytest
+
+PG_ADMIN_URL = os.environ.get(
+    "PRACLOX_TEST_POSTGRESQL", "postgresql+psycopg://root@127.0.0.1:5432/test"
+)
+MARIADB_ADMIN_URL = os.environ.get(
+    "PRACLOX_TEST_MARIADB", "mariadb+pymysql://root@127.0.0.1:3306/test"
+)
+
+
+def servers_required() -> bool:
+    return os.environ.get("PRACLOX_REQUIRE_SERVERS") == "1"
+
+
+def missing(reason: str) -> None:
+    """Skip (or, with PRACLOX_REQUIRE_SERVERS=1, fail) a test whose server is missing."""
+    if servers_required():
+        pytest.fail(f"{reason} (PRACLOX_REQUIRE_SERVERS=1)")
+    pytest.skip(reason)
+
+
+def _scratch_database(admin_url: str, label: str) -> Iterator[str]:
+    sa = pytest.importorskip("sqlalchemy")
+    url = sa.make_url(admin_url)
+    name = f"praclox_test_{secrets.token_hex(4)}"
+    try:
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    except Exception as exc:  # the server is down or the driver missing
+        missing(f"{label} is not available at {url.render_as_string()}: {exc}")
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE {name}")
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    yield from _scratch_database(PG_ADMIN_URL, "PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def mariadb_url() -> Iterator[str]:
+    """A fresh MariaDB database for this test session, dropped afterwards."""
+    yield from _scratch_database(MARIADB_ADMIN_URL, "MariaDB")
