@@ -53,6 +53,14 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks and write docs/performance.md (machine, date, results)."""
+    _install(session)
+    env = {"BENCH_POSTGRESQL": "postgresql+psycopg://root@127.0.0.1:5432/test"}
+    session.run("python", "tests/bench/run.py", env=env)
+
+
+@nox.session
 def examples(session: nox.Session) -> None:
     """Run every example in examples/; fails if one fails or prints a traceback."""
     _install(session)

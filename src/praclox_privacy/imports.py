@@ -22,6 +22,7 @@ __all__ = ["FORMATS", "ImportFormatError", "ItemReader", "detect_format"]
 FORMATS = ("jsonl", "csv")
 _REQUIRED = ("subject_id", "category", "field", "value")
 _OPTIONAL = ("collected_at", "purposes")
+_ALLOWED = frozenset(_REQUIRED + _OPTIONAL)
 
 
 class ImportFormatError(PracloxPrivacyError):
@@ -157,16 +158,16 @@ class ItemReader:
             start = self._line + 1
 
     def _item(self, record: dict[str, Any], line: int, purposes: tuple[str, ...]) -> Item:
-        unknown = sorted(set(record) - set(_REQUIRED) - set(_OPTIONAL))
-        if unknown:
+        if not record.keys() <= _ALLOWED:
+            unknown = sorted(set(record) - _ALLOWED)
             self._fail(f"unknown key {', '.join(unknown)}", line)
         for key in _REQUIRED:
-            if not isinstance(record.get(key), str):
+            if type(record.get(key)) is not str:
                 what = "missing" if key not in record else "not a string"
                 self._fail(f"{key!r} is {what}", line)
         collected_at = self.default_collected_at
         raw = record.get("collected_at")
-        if raw not in (None, ""):
+        if raw:
             try:
                 collected_at = datetime.fromisoformat(str(raw))
             except ValueError:

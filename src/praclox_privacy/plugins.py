@@ -7,6 +7,7 @@ package's metadata is not installed (a plain source checkout).
 """
 
 import importlib
+import importlib.metadata
 from collections.abc import Iterable
 
 import pluggy
@@ -47,6 +48,7 @@ def make_plugin_manager(
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     if load_entrypoints:
+        _refuse_reserved_names()
         try:
             pm.load_setuptools_entrypoints(hookspecs.PROJECT)
         except Exception as exc:
@@ -68,6 +70,22 @@ def make_plugin_manager(
         pm.register(plugin)
     pm.check_pending()
     return pm
+
+
+def _refuse_reserved_names() -> None:
+    """Refuse an installed entry point that takes a built-in plugin's name.
+
+    pluggy registers the first entry point of a name and skips later ones silently, so
+    which one won would depend on the order distributions are listed.
+    """
+    for ep in importlib.metadata.entry_points(group=hookspecs.PROJECT):
+        module = BUILTIN_PLUGINS.get(ep.name)
+        if module is not None and ep.value != module:
+            owner = ep.dist.name if ep.dist is not None else "an installed distribution"
+            raise PluginError(
+                f"{owner} registers a plugin named {ep.name!r}, which is reserved for the "
+                f"built-in {module}; rename its entry point"
+            )
 
 
 def store_kinds(pm: pluggy.PluginManager) -> dict[str, StoreKind]:

@@ -15,6 +15,7 @@ Rules every store keeps (the contract kit in :mod:`praclox_privacy.testing` chec
   subject's, and are set-based where the backend allows it.
 """
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -166,22 +167,26 @@ def check_storable(item: Item, relation_types: frozenset[str], policy: Policy) -
 
     :param relation_types: the relation types the item's subject holds.
     """
+    reason = _refusal(policy, item.category, relation_types)
+    return None if reason is None else reason.format(subject=repr(item.subject_id))
+
+
+@functools.lru_cache(maxsize=4096)
+def _refusal(policy: Policy, category_id: str, relation_types: frozenset[str]) -> str | None:
+    # Cached: a bulk import asks the same few questions a million times.
     try:
-        category = policy.category(item.category)
+        category = policy.category(category_id)
     except KeyError:
-        return f"category {item.category!r} is not declared in the policy"
+        return f"category {category_id!r} is not declared in the policy"
     if category.ephemeral:
-        return (
-            f"category {item.category!r} is ephemeral and is never stored "
-            f"(subject {item.subject_id!r})"
-        )
+        return f"category {category_id!r} is ephemeral and is never stored (subject {{subject}})"
     if not relation_types:
-        return f"subject {item.subject_id!r} is not registered (it holds no relation type)"
-    if not any(policy.declares(rt, item.category) for rt in relation_types):
+        return "subject {subject} is not registered (it holds no relation type)"
+    if not any(policy.declares(rt, category_id) for rt in relation_types):
         types = ", ".join(sorted(relation_types))
         return (
-            f"category {item.category!r} is not declared for relation type {types} "
-            f"of subject {item.subject_id!r}"
+            f"category {category_id!r} is not declared for relation type {types} "
+            "of subject {subject}"
         )
     return None
 
@@ -234,8 +239,8 @@ class Store(Protocol):
         """
         ...
 
-    def erase_due(self, query: DueQuery, action: RetentionAction) -> int:
-        """Erase (or anonymise) every item ``query`` selects, set-based; return how many."""
+    def erase_due(self, query: DueQuery, action: RetentionAction) -> list[ItemKey]:
+        """Erase (or anonymise) every item ``query`` selects, set-based; return their keys."""
         ...
 
     def rectify(self, key: ItemKey, value: str) -> Item:

@@ -4,6 +4,7 @@ Identifiers are checked here, once, for every store: a subject id can never name
 outside a folder, a SQL fragment or an empty string.
 """
 
+import functools
 import re
 from collections.abc import Iterable  # noqa: TC003 - attrs converters' annotations
 from datetime import datetime
@@ -27,6 +28,16 @@ _SUBJECT_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
 _NAME_RE = re.compile(r"[a-z][a-z0-9_]*")
 
 
+@functools.lru_cache(maxsize=65536)
+def _is_subject_id(value: str) -> bool:
+    return bool(_SUBJECT_ID_RE.fullmatch(value)) and ".." not in value
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_name(value: str) -> bool:
+    return bool(_NAME_RE.fullmatch(value))
+
+
 def check_subject_id(value: str) -> str:
     """Return ``value`` when it is a valid subject id.
 
@@ -35,7 +46,7 @@ def check_subject_id(value: str) -> str:
     Valid: 1 to 128 characters from letters, digits and ``. _ @ + -``, starting with a
     letter or digit, never containing ``..``; so an id is safe as a file name.
     """
-    if not isinstance(value, str) or not _SUBJECT_ID_RE.fullmatch(value) or ".." in value:
+    if type(value) is not str or not _is_subject_id(value):
         raise InvalidValue(
             "subject_id",
             f"{value!r} is not a valid subject id (1-128 letters, digits or '._@+-', "
@@ -52,7 +63,7 @@ def _subject_id(instance: object, attribute: "attrs.Attribute[Any]", value: str)
 
 
 def _name(instance: object, attribute: "attrs.Attribute[str]", value: str) -> None:
-    if not isinstance(value, str) or not _NAME_RE.fullmatch(value):
+    if type(value) is not str or not _is_name(value):
         raise InvalidValue(attribute.name, f"{value!r} is not a valid identifier")
 
 
@@ -160,6 +171,14 @@ class Item:
     value: str = attrs.field(validator=attrs.validators.instance_of(str))
     collected_at: datetime = attrs.field(validator=_aware)
     purposes: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of_names)
+
+    @purposes.validator
+    def _check_purposes(
+        self, attribute: "attrs.Attribute[tuple[str, ...]]", value: tuple[str, ...]
+    ) -> None:
+        for purpose in value:
+            if type(purpose) is not str or not _is_name(purpose):
+                raise InvalidValue(attribute.name, f"purpose {purpose!r} is not a valid identifier")
 
     @property
     def key(self) -> ItemKey:

@@ -359,9 +359,9 @@ class FilesStore:
         if not wanted:
             return 0
         with self._locked(exclusive=True):
-            return self._erase_locked(wanted, None, action)
+            return len(self._erase_locked(wanted, None, action))
 
-    def erase_due(self, query: DueQuery, action: RetentionAction) -> int:
+    def erase_due(self, query: DueQuery, action: RetentionAction) -> list[ItemKey]:
         """Erase or anonymise every item ``query`` selects, in one transaction."""
         with self._locked(exclusive=True):
             candidates = dict.fromkeys(self._candidates(query))
@@ -477,12 +477,12 @@ class FilesStore:
         wanted: Mapping[str, set[tuple[str, str]] | None],
         query: DueQuery | None,
         action: RetentionAction,
-    ) -> int:
+    ) -> list[ItemKey]:
         """Erase or anonymise, per subject, the fields named (``None``: all) that match.
 
         The caller holds the exclusive lock.
         """
-        count = 0
+        erased: list[ItemKey] = []
         changes: dict[str, bytes | None] = {}
         for subject_id, fields in wanted.items():
             items = self._read(subject_id)
@@ -493,7 +493,7 @@ class FilesStore:
             ]
             if not hits:
                 continue
-            count += len(hits)
+            erased.extend(ItemKey(subject_id, c, f) for c, f in hits)
             changed = False
             for k in hits:
                 if action is RetentionAction.ERASE:
@@ -505,7 +505,7 @@ class FilesStore:
             if changed:
                 changes[subject_id] = _encode(subject_id, items.values()) if items else None
         self._commit(changes)
-        return count
+        return erased
 
     def _commit(self, changes: Mapping[str, bytes | None]) -> None:
         """Replace (bytes) or delete (``None``) documents, all or nothing.

@@ -95,9 +95,11 @@ class MemoryStore:
             count += 1
         return count
 
-    def erase_due(self, query: DueQuery, action: RetentionAction) -> int:
-        """Erase or anonymise every item ``query`` selects; return how many."""
-        return self.erase(list(self.find_due(query)), action)
+    def erase_due(self, query: DueQuery, action: RetentionAction) -> list[ItemKey]:
+        """Erase or anonymise every item ``query`` selects; return their keys."""
+        keys = list(self.find_due(query))
+        self.erase(keys, action)
+        return keys
 
     def rectify(self, key: ItemKey, value: str) -> Item:
         """Replace the value of item ``key``; ``collected_at`` stays (retention runs on)."""

@@ -187,14 +187,21 @@ class ShelfStore:
             anonymise = f"UPDATE items SET value = ? WHERE {_KEY}"
             return db.executemany(anonymise, [(ANONYMISED, *r) for r in rows]).rowcount
 
-    def erase_due(self, query: DueQuery, action: RetentionAction) -> int:
-        """Erase or anonymise every item ``query`` selects, in one statement."""
+    def erase_due(self, query: DueQuery, action: RetentionAction) -> list[ItemKey]:
+        """Erase or anonymise every item ``query`` selects; return their keys."""
         where, params = _due(query)
         with self._transaction() as db:
+            keys = [
+                ItemKey(*row)
+                for row in db.execute(
+                    f"SELECT subject_id, category, field FROM items WHERE {where}", params
+                )
+            ]
             if action is RetentionAction.ERASE:
-                return db.execute(f"DELETE FROM items WHERE {where}", params).rowcount
-            anonymise = f"UPDATE items SET value = ? WHERE {where}"
-            return db.execute(anonymise, [ANONYMISED, *params]).rowcount
+                db.execute(f"DELETE FROM items WHERE {where}", params)
+            else:
+                db.execute(f"UPDATE items SET value = ? WHERE {where}", [ANONYMISED, *params])
+        return keys
 
     def rectify(self, key: ItemKey, value: str) -> Item:
         """Replace the value of item ``key``; ``collected_at`` stays (retention runs on)."""
