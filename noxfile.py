@@ -73,3 +73,16 @@ def examples(session: nox.Session) -> None:
         if "Traceback (most recent call last)" in out:
             session.error(f"{script.name} printed a traceback:\n{out}")
         session.log(f"{script.name}: ok")
+
+
+@nox.session
+def documents(session: nox.Session) -> None:
+    """Regenerate docs/examples (statement nl/en, register) from the shipped policy."""
+    _install(session)
+    out = ROOT / "docs" / "examples"
+    for args, name in (
+        (("statement", "--lang", "nl"), "statement-nl.md"),
+        (("statement", "--lang", "en"), "statement-en.md"),
+        (("register", "--format", "md", "--lang", "nl"), "register.md"),
+    ):
+        session.run("praclox-privacy", *args, "--out", str(out / name))

@@ -537,3 +537,10 @@ def audit_verify(workspace_dir: Path, fmt: str) -> None:
         )
     if not result.ok:
         sys.exit(1)
+
+
+from .commands_documents import export, register, statement  # noqa: E402
+
+main.add_command(statement)
+main.add_command(register)
+main.add_command(export)

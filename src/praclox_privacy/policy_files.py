@@ -269,7 +269,8 @@ def load_policy(text: str, source: str = "<policy>") -> Policy:
     :param text: the document.
     :param source: names the document in error messages (a file path, usually).
     :returns: a valid, complete policy (completeness problems listed under the policy's
-        ``warnings`` do not fail loading; :func:`check_policy` reports them).
+        ``warnings`` do not fail loading;
+        :func:`~praclox_privacy.domain.check_policy` reports them).
     :raises PolicyError: listing every problem with its location; TOML syntax errors
         (including duplicate keys) give the line and column.
     """

@@ -50,6 +50,7 @@ def resolve(policy: Policy, location: str) -> object:
         "controller.dpo": policy.controller.dpo,
         "disclosure": policy.disclosure,
         "staff_access": policy.staff_access,
+        "statement": policy.statement,
     }
     if location in singles:
         entry = singles[location]

@@ -15,6 +15,7 @@ from .policy import (
     ConsentKind,
     Controller,
     DataCategory,
+    DataOrigin,
     DisclosurePolicy,
     Dpo,
     Labels,
@@ -30,6 +31,7 @@ from .policy import (
     RetentionAction,
     RetentionRule,
     StaffAccessPolicy,
+    StatementSettings,
     SupervisoryAuthority,
 )
 from .records import Consent, Evidence, Item, ItemKey, Subject, SubjectEvent, check_subject_id
@@ -53,6 +55,7 @@ __all__ = [
     "ConsentKind",
     "Controller",
     "DataCategory",
+    "DataOrigin",
     "Decision",
     "DisclosurePolicy",
     "DocumentError",
@@ -81,6 +84,7 @@ __all__ = [
     "RetentionAction",
     "RetentionRule",
     "StaffAccessPolicy",
+    "StatementSettings",
     "Status",
     "Subject",
     "SubjectEvent",

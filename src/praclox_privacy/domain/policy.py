@@ -23,6 +23,7 @@ __all__ = [
     "ConsentKind",
     "Controller",
     "DataCategory",
+    "DataOrigin",
     "DisclosurePolicy",
     "Dpo",
     "Labels",
@@ -38,6 +39,7 @@ __all__ = [
     "RetentionAction",
     "RetentionRule",
     "StaffAccessPolicy",
+    "StatementSettings",
     "SupervisoryAuthority",
 ]
 
@@ -71,6 +73,13 @@ def _tuple_of_str(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         raise TypeError("expected a list of strings, not a single string")
     return tuple(value)  # type: ignore[arg-type]
+
+
+def _optional_email(
+    instance: object, attribute: "attrs.Attribute[str | None]", value: object
+) -> None:
+    if value is not None:
+        _email(instance, attribute, value)  # type: ignore[arg-type]
 
 
 class LegalBasis(enum.StrEnum):
@@ -108,6 +117,23 @@ class RelationKind(enum.StrEnum):
 
     ORGANISATION = "organisation"
     PERSON = "person"
+
+
+class DataOrigin(enum.StrEnum):
+    """Where the data about a relation type comes from (GDPR Art. 14(2)(f))."""
+
+    DATA_SUBJECT = "data_subject"
+    """From the person (or office) themselves."""
+    EMPLOYER = "employer"
+    """From the organisation the person works for (a contact person's office)."""
+    PUBLIC_SOURCES = "public_sources"
+    """From publicly accessible sources (a website, the trade register)."""
+    THIRD_PARTY = "third_party"
+    """From another party."""
+
+
+def _origins(value: object) -> tuple[DataOrigin, ...]:
+    return tuple(DataOrigin(v) for v in _tuple_of_str(value))
 
 
 @attrs.frozen
@@ -176,6 +202,10 @@ class RelationType:
     :ivar categories: the data categories that may be stored for this relation type.
     :ivar belongs_to: relation types of the organisation a person of this type belongs to
         (contact persons belong to a client or prospect, S3).
+    :ivar origins: where the data comes from (GDPR Art. 13 and 14; the statement says so).
+    :ivar origin_note: the sources in words, e.g. "your website or the trade register".
+    :ivar provision: whether the person must provide the data and what happens if they
+        do not (GDPR Art. 13(2)(e)).
     """
 
     id: str = attrs.field(validator=_identifier)
@@ -184,6 +214,9 @@ class RelationType:
     categories: tuple[str, ...] = attrs.field(converter=_tuple_of_str)
     belongs_to: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of_str)
     description: Labels | None = None
+    origins: tuple[DataOrigin, ...] = attrs.field(default=(), converter=_origins)
+    origin_note: Labels | None = None
+    provision: Labels | None = None
     source: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of_str)
 
 
@@ -336,11 +369,33 @@ class StaffAccessPolicy:
 
 
 @attrs.frozen
+class StatementSettings:
+    """What the generated privacy statement needs beyond the rest of the policy.
+
+    :ivar not_applicable: codes of GDPR Art. 13/14 elements that do not apply, stated
+        explicitly (``recipients``, ``third_country_transfers``, ``automated_decisions``,
+        ...; see :data:`praclox_privacy.documents.art13.ELEMENTS`).
+    :ivar automated_decisions: the automated decision-making, including profiling, and
+        its logic and consequences (GDPR Art. 13(2)(f)); leave it out and list
+        ``automated_decisions`` under ``not_applicable`` when there is none.
+    :ivar rights_contact: where people send requests to exercise their rights; by
+        default the DPO's e-mail address, else the controller's.
+    :ivar response_time: how soon a request is answered (GDPR Art. 12(3): one month).
+    """
+
+    not_applicable: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of_str)
+    automated_decisions: Labels | None = None
+    rights_contact: str | None = attrs.field(default=None, validator=_optional_email)
+    response_time: Period = attrs.field(factory=lambda: Period(months=1))
+    source: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of_str)
+
+
+@attrs.frozen(cache_hash=True)
 class Policy:
     """The single source of truth (S1): what is stored about whom, why and for how long.
 
     Build one with :func:`praclox_privacy.load_policy` (which validates it) or by hand and
-    check it with :func:`praclox_privacy.check_policy`.
+    check it with :func:`~praclox_privacy.domain.check_policy`.
     """
 
     controller: Controller
@@ -355,6 +410,8 @@ class Policy:
     staff_access: StaffAccessPolicy | None = None
     third_country_transfers: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of_str)
     security_measures: tuple[Labels, ...] = attrs.field(default=(), converter=tuple)
+    statement: StatementSettings = StatementSettings()
+    """Settings of the generated statement and its GDPR Art. 13/14 check."""
     warnings: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of_str)
     """Codes of completeness checks reported as warnings instead of errors."""
     schema_version: int = 1
@@ -443,7 +500,11 @@ class Policy:
         if self.controller.dpo is not None:
             for src in self.controller.dpo.source:
                 yield src, "controller.dpo"
-        for key, single in (("disclosure", self.disclosure), ("staff_access", self.staff_access)):
+        for key, single in (
+            ("disclosure", self.disclosure),
+            ("staff_access", self.staff_access),
+            ("statement", self.statement),
+        ):
             if single is not None:
                 for src in single.source:
                     yield src, key
