@@ -30,6 +30,7 @@ __all__ = [
     "ANONYMISED",
     "Capabilities",
     "DueQuery",
+    "ErasedItems",
     "Health",
     "RelationTypesOf",
     "Store",
@@ -128,6 +129,14 @@ class DueQuery:
             and (self.collected_before is None or item.collected_at < self.collected_before)
             and item.value != ANONYMISED
         )
+
+
+@attrs.frozen
+class ErasedItems:
+    """What :meth:`Store.erase_due` erased: how many items, and of which subjects."""
+
+    count: int
+    subject_ids: frozenset[str] = attrs.field(converter=_names)
 
 
 @attrs.frozen
@@ -239,8 +248,13 @@ class Store(Protocol):
         """
         ...
 
-    def erase_due(self, query: DueQuery, action: RetentionAction) -> list[ItemKey]:
-        """Erase (or anonymise) every item ``query`` selects, set-based; return their keys."""
+    def erase_due(self, query: DueQuery, action: RetentionAction) -> "ErasedItems":
+        """Erase (or anonymise) every item ``query`` selects, set-based.
+
+        This is the sweep's bulk path: it reports how many items went and whose, without
+        fetching them. (When plugins must be told which items went, the sweep uses
+        :meth:`find_due` and :meth:`erase`.)
+        """
         ...
 
     def rectify(self, key: ItemKey, value: str) -> Item:

@@ -351,8 +351,14 @@ class Workspace:
         with self._primary_database().begin():
             self.ledger.add_subject(subject, actor)
             if items:
-                self._write(self.config.primary, items, actor, {subject_id: types})
+                self._write(self.config.primary, items, actor, {subject_id: types}, notify=False)
+        if items:
+            self._notify_written(self.config.primary, items)
         return subject
+
+    def _notify_written(self, store: str, items: list[Item]) -> None:
+        if self.plugin_manager.hook.items_written.get_hookimpls():
+            self.plugin_manager.hook.items_written(store=store, items=items)
 
     def _check_organisation(self, types: frozenset[str], organisation: str) -> None:
         allowed = {org for rt in types for org in self.policy.relation_type(rt).belongs_to}
@@ -400,7 +406,7 @@ class Workspace:
     def _relation_lookup(
         self, known: dict[str, frozenset[str]] | None = None
     ) -> Callable[[str], frozenset[str]]:
-        cache: dict[str, frozenset[str]] = dict(known or {})
+        cache: dict[str, frozenset[str]] = known if known is not None else {}
 
         def lookup(subject_id: str) -> frozenset[str]:
             types = cache.get(subject_id)
@@ -424,16 +430,22 @@ class Workspace:
         items: Iterable[Item],
         actor: str,
         known: dict[str, frozenset[str]] | None = None,
+        notify: bool = True,
     ) -> int:
+        """Write, audit (in one transaction for the primary store), then notify plugins.
+
+        Hooks run after the commit; an exception a hook raises reaches the caller, but the
+        data is stored.
+        """
         target = self.store(name)
-        categories: Counter[str] = Counter()
+        categories: dict[str, int] = {}
         subjects: set[str] = set()
-        hooked = bool(self.plugin_manager.hook.items_written.get_hookimpls())
+        hooked = notify and bool(self.plugin_manager.hook.items_written.get_hookimpls())
         kept: list[Item] = []
 
         def counted() -> Iterator[Item]:
             for item in items:
-                categories[item.category] += 1
+                categories[item.category] = categories.get(item.category, 0) + 1
                 if len(subjects) < 2:
                     subjects.add(item.subject_id)
                 if hooked:
@@ -457,7 +469,7 @@ class Workspace:
         else:
             count = write_and_audit()
         if hooked and count:
-            self.plugin_manager.hook.items_written(store=name, items=kept)
+            self._notify_written(name, kept)
         return count
 
     def import_file(
@@ -478,8 +490,10 @@ class Workspace:
 
         path = Path(path)
         reader = ItemReader(path, fmt or detect_format(path), self.clock(), on_progress)
+        # One query for every subject's relation types instead of one per subject.
+        known = self.ledger.all_relation_types()
         try:
-            return self.write(reader, store, actor)
+            return self._write(store or self.config.primary, reader, actor, known)
         except WriteRefused as exc:
             line = reader.line_of(exc.index) if exc.index < len(reader.lines) else 0
             raise OperationRefused(
@@ -501,18 +515,23 @@ class Workspace:
         """Erase (or anonymise) the items ``keys`` in ``store``; audit and notify."""
         name = store or self.config.primary
         target = self.store(name)
+        wanted = set(keys)
+        present: list[ItemKey] = []
 
         def erase_and_audit() -> int:
-            count = target.erase(keys, action)
+            # Only keys that name an item count, in the audit entry and for the hooks.
+            for subject_id in sorted({k.subject_id for k in wanted}):
+                present.extend(i.key for i in target.items_of(subject_id) if i.key in wanted)
+            count = target.erase(present, action)
             if count:
-                subjects = sorted({k.subject_id for k in keys})
+                subjects = sorted({k.subject_id for k in present})
                 self.ledger.audit(
                     f"items.{action.value}d",
                     {
                         "store": name,
                         "count": count,
                         "reason": reason,
-                        "categories": dict(sorted(Counter(k.category for k in keys).items())),
+                        "categories": dict(sorted(Counter(k.category for k in present).items())),
                     },
                     subjects[0] if len(subjects) == 1 else None,
                     actor,
@@ -525,7 +544,7 @@ class Workspace:
         else:
             count = erase_and_audit()
         if count:
-            self.plugin_manager.hook.items_erased(store=name, keys=list(keys), action=action)
+            self.plugin_manager.hook.items_erased(store=name, keys=present, action=action)
         return count
 
     def rectify(

@@ -91,6 +91,51 @@ def main() -> None:
         f"**{lib['peak_mb']:.0f} MB** (target: under 200 MB; the file is streamed).",
         "",
     ]
+    sweep = run("bench_sweep.py")
+    lib = sweep["sqlite_library"]
+    base = sweep["sqlite_baseline"]
+    assert isinstance(lib, dict)
+    assert isinstance(base, dict)
+    lines += [
+        "## Retention sweep (issue: retention sweep)",
+        "",
+        f"{sweep['items']:,} items of {int(sweep['items']) // 10:,} applicants, half of them "
+        "rejected long enough ago to be due. `run_sweep` (load the subjects that can be due "
+        "from the ledger, plan per subject, erase in batches of 2,000 subjects, each batch "
+        "committed with its audit entry, exact per-subject report) against one hand-written "
+        "`DELETE ... WHERE subject_id IN (SELECT ... FROM events ...)` on an identical copy.",
+        "",
+        "| run | seconds | items/s | peak memory (MB) |",
+        "|---|---:|---:|---:|",
+    ]
+    for key, label in (
+        ("sqlite_library", "praclox-privacy sweep, SQLite"),
+        ("sqlite_baseline", "one DELETE, SQLite"),
+        ("postgresql_library", "praclox-privacy sweep, PostgreSQL"),
+        ("postgresql_baseline", "one DELETE, PostgreSQL"),
+    ):
+        row = sweep.get(key)
+        if isinstance(row, dict):
+            lines.append(
+                f"| {label} | {row['seconds']:.2f} | "
+                f"{int(sweep['items']) // 2 / row['seconds']:,.0f} | "
+                f"{row['peak_mb']:.0f} |"
+            )
+    ratio = lib["seconds"] / base["seconds"]
+    lines += [
+        "",
+        f"Ratio to the single DELETE on SQLite: **{ratio:.2f}x** (target: at most "
+        f"2x). Peak memory: **{lib['peak_mb']:.0f} MB** (target: under 150 MB).",
+    ]
+    pg_lib, pg_base = sweep.get("postgresql_library"), sweep.get("postgresql_baseline")
+    if isinstance(pg_lib, dict) and isinstance(pg_base, dict):
+        lines.append(f"On PostgreSQL: **{pg_lib['seconds'] / pg_base['seconds']:.2f}x**.")
+    lines += [
+        "",
+        "For context: a Django GDPR library anonymises about 900 rows/s on this kind "
+        "of machine (100,000 rows in about 2 minutes).",
+        "",
+    ]
     (ROOT / "docs" / "performance.md").write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 

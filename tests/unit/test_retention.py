@@ -175,14 +175,16 @@ def test_S14_latest_rejection_counts() -> None:
 
 
 @pytest.mark.promise("S14")
-def test_S14_due_date_is_measured_in_amsterdam_wall_clock_time() -> None:
-    # Rejected 1 March 12:00 CET; due 1 June 12:00 CEST, which is 10:00 UTC.
+def test_S14_due_date_is_measured_on_utc_instants() -> None:
+    # Retention arithmetic runs on UTC, so every store can select due items with one
+    # cutoff. Rejected 1 March 12:00 CET (11:00 UTC): due 1 June 11:00 UTC (13:00 CEST).
     rejected = datetime(2025, 3, 1, 12, tzinfo=AMSTERDAM)
     subject = applicant(rejected)
-    decision = decide(APPLICATION, subject, [], POLICY, at(2025, 6, 1, 9, 59, 59))
+    decision = decide(APPLICATION, subject, [], POLICY, at(2025, 6, 1, 10, 59, 59))
     assert decision.status is Status.KEPT
-    assert decision.due_at == datetime(2025, 6, 1, 12, tzinfo=AMSTERDAM)
-    assert decide(APPLICATION, subject, [], POLICY, at(2025, 6, 1, 10)).is_due
+    assert decision.due_at == at(2025, 6, 1, 11)
+    assert decision.due_at == datetime(2025, 6, 1, 13, tzinfo=AMSTERDAM)
+    assert decide(APPLICATION, subject, [], POLICY, at(2025, 6, 1, 11)).is_due
 
 
 @pytest.mark.promise("S14")

@@ -90,13 +90,15 @@ class SubjectEvent:
 
 
 def _frozenset_of_str(value: "Iterable[str]") -> frozenset[str]:
+    if type(value) is frozenset:
+        return value
     if isinstance(value, str):
         raise InvalidValue("relation_types", "expected a collection of names, not one string")
     return frozenset(value)
 
 
 def _tuple_of_events(value: "Iterable[SubjectEvent]") -> tuple[SubjectEvent, ...]:
-    return tuple(value)
+    return value if type(value) is tuple else tuple(value)
 
 
 @attrs.frozen

@@ -17,7 +17,7 @@ Semantics, for one item of a subject:
 
 import enum
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 
 import attrs
 
@@ -33,6 +33,7 @@ __all__ = [
     "decide_all",
     "erasure_plan",
     "rule_due_at",
+    "subject_anchor",
 ]
 
 
@@ -87,17 +88,27 @@ class Decision:
         return self.status is Status.DUE
 
 
+def subject_anchor(rule: RetentionRule, subject: Subject) -> datetime | None:
+    """Return the earliest of the rule's subject events that happened (UTC), or ``None``.
+
+    Only meaningful for rules not measured from ``collected``.
+    """
+    happened = [t for t in (subject.event_at(n) for n in rule.after if n != COLLECTED) if t]
+    return min(happened).astimezone(UTC) if happened else None
+
+
 def _anchor(rule: RetentionRule, item: Item, subject: Subject) -> datetime | None:
-    instants = [
-        item.collected_at if name == COLLECTED else subject.event_at(name) for name in rule.after
-    ]
-    happened = [t for t in instants if t is not None]
-    if not happened:
+    collected = item.collected_at.astimezone(UTC)
+    if COLLECTED in rule.after:
+        # min(event, collected) clamped to collected is collected itself.
+        return collected
+    anchor = subject_anchor(rule, subject)
+    if anchor is None:
         return None
     # A period never starts before the item existed: data stored after the event (a last
     # invoice after the relation ended, client data sent after an earlier "used") gets
     # its full period from its own collection.
-    return max(min(happened), item.collected_at)
+    return max(anchor, collected)
 
 
 def rule_due_at(
@@ -121,13 +132,17 @@ def rule_due_at(
     if ext is None:
         return base, None
     bound = ext.up_to.after(anchor)
+    # A consent counts when given before the subject's data became due (the relation's
+    # own deadline, the same for all its items), and when it is known at ``now``.
+    subject_start = anchor if COLLECTED in rule.after else subject_anchor(rule, subject)
+    deadline = rule.period.after(subject_start or anchor)
     best: Extension | None = None
     for consent in consents:
         if (
             consent.subject_id != subject.id
             or consent.kind != ext.consent_kind
             or consent.granted_at > now
-            or consent.granted_at >= base
+            or consent.granted_at >= deadline
         ):
             # Unknown yet, or given after the data was already due: no resurrection.
             continue

@@ -157,6 +157,13 @@ def _consistency(policy: Policy) -> Iterator[Problem]:
                     "undeclared-reference",
                 )
         ext = r.consent_extension
+        if ext is not None and COLLECTED in r.after:
+            yield Problem(
+                f"{at}.consent_extension",
+                "a consent extension needs a rule measured "
+                "from a subject's event, not from 'collected'",
+                "invalid-extension",
+            )
         if ext is not None:
             if ext.consent_kind not in kinds:
                 yield Problem(

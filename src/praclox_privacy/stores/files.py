@@ -40,6 +40,7 @@ from ..ports import (
     ANONYMISED,
     Capabilities,
     DueQuery,
+    ErasedItems,
     Health,
     RelationTypesOf,
     StoreContext,
@@ -361,11 +362,12 @@ class FilesStore:
         with self._locked(exclusive=True):
             return len(self._erase_locked(wanted, None, action))
 
-    def erase_due(self, query: DueQuery, action: RetentionAction) -> list[ItemKey]:
+    def erase_due(self, query: DueQuery, action: RetentionAction) -> ErasedItems:
         """Erase or anonymise every item ``query`` selects, in one transaction."""
         with self._locked(exclusive=True):
             candidates = dict.fromkeys(self._candidates(query))
-            return self._erase_locked(candidates, query, action)
+            erased = self._erase_locked(candidates, query, action)
+            return ErasedItems(len(erased), {k.subject_id for k in erased})
 
     def rectify(self, key: ItemKey, value: str) -> Item:
         """Replace the value of item ``key``; ``collected_at`` stays (retention runs on).

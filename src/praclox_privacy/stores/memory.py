@@ -16,6 +16,7 @@ from ..ports import (
     ANONYMISED,
     Capabilities,
     DueQuery,
+    ErasedItems,
     Health,
     RelationTypesOf,
     StoreContext,
@@ -95,11 +96,10 @@ class MemoryStore:
             count += 1
         return count
 
-    def erase_due(self, query: DueQuery, action: RetentionAction) -> list[ItemKey]:
-        """Erase or anonymise every item ``query`` selects; return their keys."""
+    def erase_due(self, query: DueQuery, action: RetentionAction) -> ErasedItems:
+        """Erase or anonymise every item ``query`` selects."""
         keys = list(self.find_due(query))
-        self.erase(keys, action)
-        return keys
+        return ErasedItems(self.erase(keys, action), {k.subject_id for k in keys})
 
     def rectify(self, key: ItemKey, value: str) -> Item:
         """Replace the value of item ``key``; ``collected_at`` stays (retention runs on)."""

@@ -25,6 +25,7 @@ from praclox_privacy.ports import (
     ANONYMISED,
     Capabilities,
     DueQuery,
+    ErasedItems,
     Health,
     RelationTypesOf,
     StoreContext,
@@ -187,21 +188,18 @@ class ShelfStore:
             anonymise = f"UPDATE items SET value = ? WHERE {_KEY}"
             return db.executemany(anonymise, [(ANONYMISED, *r) for r in rows]).rowcount
 
-    def erase_due(self, query: DueQuery, action: RetentionAction) -> list[ItemKey]:
-        """Erase or anonymise every item ``query`` selects; return their keys."""
+    def erase_due(self, query: DueQuery, action: RetentionAction) -> ErasedItems:
+        """Erase or anonymise every item ``query`` selects, in one transaction."""
         where, params = _due(query)
         with self._transaction() as db:
-            keys = [
-                ItemKey(*row)
-                for row in db.execute(
-                    f"SELECT subject_id, category, field FROM items WHERE {where}", params
-                )
+            subjects = [
+                row[0] for row in db.execute(f"SELECT subject_id FROM items WHERE {where}", params)
             ]
             if action is RetentionAction.ERASE:
                 db.execute(f"DELETE FROM items WHERE {where}", params)
             else:
                 db.execute(f"UPDATE items SET value = ? WHERE {where}", [ANONYMISED, *params])
-        return keys
+        return ErasedItems(len(subjects), set(subjects))
 
     def rectify(self, key: ItemKey, value: str) -> Item:
         """Replace the value of item ``key``; ``collected_at`` stays (retention runs on)."""

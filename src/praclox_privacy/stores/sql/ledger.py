@@ -174,14 +174,40 @@ class Ledger:
 
     def verify_audit(self) -> AuditVerification:
         """Recompute the hash chain; report the first entry that does not match."""
-        a = self._t.audit
-        prev = GENESIS
-        expected_seq = 1
-        checked = 0
         with self.database.begin() as conn:
             head = conn.execute(sa.select(self._t.audit_head)).one()
-            rows = conn.execution_options(yield_per=1000).execute(sa.select(a).order_by(a.c.seq))
+            result = self._walk(conn)
+        if not result.ok:
+            return result
+        checked, last_hash = result.checked, result.reason
+        if head.seq > checked:
+            return AuditVerification(
+                False,
+                checked,
+                checked + 1,
+                f"entries after {checked} were removed (the head records {head.seq})",
+            )
+        if head.seq < checked:
+            return AuditVerification(
+                False,
+                head.seq,
+                head.seq + 1,
+                f"entries after {head.seq} were added behind the head's back",
+            )
+        if head.hash != last_hash:
+            return AuditVerification(
+                False, checked - 1, checked, "the last entry does not match the head's hash"
+            )
+        return AuditVerification(True, checked)
+
+    def _walk(self, conn: Connection) -> AuditVerification:
+        """Check every entry's link and hash; when intact, ``reason`` is the last hash."""
+        a = self._t.audit
+        prev = GENESIS
+        checked = 0
+        with conn.execution_options(yield_per=1000).execute(sa.select(a).order_by(a.c.seq)) as rows:
             for row in rows:
+                expected_seq = checked + 1
                 try:
                     entry = self._entry(row)
                 except ValueError:
@@ -199,16 +225,8 @@ class Ledger:
                         False, checked, entry.seq, "content does not match its hash"
                     )
                 prev = entry.hash
-                expected_seq += 1
                 checked += 1
-        if head.seq != checked or head.hash != prev:
-            return AuditVerification(
-                False,
-                checked,
-                checked + 1,
-                f"entries after {checked} were removed (the head records {head.seq})",
-            )
-        return AuditVerification(True, checked)
+        return AuditVerification(True, checked, None, prev)
 
     # -- subjects ------------------------------------------------------------------------
 
@@ -298,6 +316,44 @@ class Ledger:
             key=lambda s: s.id,
         )
 
+    def sweep_subjects(self, always: Iterable[str] = ()) -> list[Subject]:
+        """Return the subjects a sweep may find due.
+
+        Those are the subjects with an event, or with a relation type in ``always`` (types
+        with rules measured from collection); the others wait for an event. Two queries;
+        organisations are not loaded (the sweep does not need them).
+        """
+        r, e = self._t.relations, self._t.events
+        candidates: Any = sa.select(e.c.subject_id)
+        types = sorted(set(always))
+        if types:
+            candidates = sa.union(
+                candidates, sa.select(r.c.subject_id).where(r.c.relation_type.in_(types))
+            )
+        with self.database.begin() as conn:
+            rel_rows = conn.execute(
+                sa.select(r.c.subject_id, r.c.relation_type).where(r.c.subject_id.in_(candidates))
+            ).all()
+            ev_rows = conn.execute(
+                sa.select(e.c.subject_id, e.c.name, e.c.at).order_by(e.c.id)
+            ).all()
+        relation_types: dict[str, set[str]] = {}
+        for subject_id, relation_type in rel_rows:
+            relation_types.setdefault(subject_id, set()).add(relation_type)
+        interned: dict[frozenset[str], frozenset[str]] = {}
+        events: dict[str, list[SubjectEvent]] = {}
+        with attrs.validators.disabled():
+            for subject_id, name, at in ev_rows:
+                events.setdefault(subject_id, []).append(SubjectEvent(name, at))
+            return [
+                Subject(
+                    subject_id,
+                    interned.setdefault(frozenset(types_), frozenset(types_)),
+                    tuple(events.get(subject_id, ())),
+                )
+                for subject_id, types_ in sorted(relation_types.items())
+            ]
+
     @staticmethod
     def _select_in(conn: Connection, stmt: Any, column: Any, wanted: list[str] | None) -> list[Any]:
         if wanted is None:
@@ -313,6 +369,17 @@ class Ledger:
         with self.database.begin() as conn:
             rows = conn.execute(sa.select(r.c.relation_type).where(r.c.subject_id == subject_id))
             return frozenset(rows.scalars())
+
+    def all_relation_types(self) -> dict[str, frozenset[str]]:
+        """Return the relation types of every subject, in one query (for bulk work)."""
+        r = self._t.relations
+        found: dict[str, set[str]] = {}
+        with self.database.begin() as conn:
+            for subject_id, relation_type in conn.execute(
+                sa.select(r.c.subject_id, r.c.relation_type)
+            ):
+                found.setdefault(subject_id, set()).add(relation_type)
+        return {subject_id: frozenset(types) for subject_id, types in found.items()}
 
     def set_relation_types(
         self, subject_id: str, relation_types: Iterable[str], actor: str = "system"
@@ -382,6 +449,28 @@ class Ledger:
                 actor,
             )
         return consent_id
+
+    def all_consents(self) -> dict[str, list[Consent]]:
+        """Return every consent, by subject id, oldest first (for planning a sweep)."""
+        c = self._t.consents
+        with self.database.begin() as conn:
+            rows = conn.execute(sa.select(c).order_by(c.c.id)).all()
+        found: dict[str, list[Consent]] = {}
+        for r in rows:
+            found.setdefault(r.subject_id, []).append(self._consent(r))
+        return found
+
+    @staticmethod
+    def _consent(r: Any) -> Consent:
+        return Consent(
+            r.subject_id,
+            r.kind,
+            r.granted_at,
+            Evidence(r.method, r.text, r.reference),
+            r.withdrawn_at,
+            r.until,
+            r.scope,
+        )
 
     def consents_of(self, subject_id: str) -> list[Consent]:
         """Return every consent of ``subject_id``, oldest first (withdrawn ones too)."""

@@ -24,7 +24,7 @@ from ...ports import StoreError
 
 __all__ = ["SCHEMA_VERSION", "Tables", "UTCDateTime", "ensure_schema", "make_tables"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The schema version this library writes; older databases are upgraded on open."""
 
 
@@ -77,6 +77,9 @@ class Tables:
     consents: Table
     audit: Table
     audit_head: Table
+    intents: Table
+    requests: Table
+    restrictions: Table
 
 
 def make_tables(prefix: str) -> Tables:
@@ -99,7 +102,6 @@ def make_tables(prefix: str) -> Tables:
         Column("value", _text(), nullable=False),
         Column("collected_at", UTCDateTime(), nullable=False),
         Column("purposes", String(1000), nullable=False),
-        Index(f"{prefix}items_category_collected", "category", "collected_at"),
         **opts,
     )
     subjects = Table(
@@ -167,7 +169,65 @@ def make_tables(prefix: str) -> Tables:
         Column("hash", String(64), nullable=False),
         **opts,
     )
-    return Tables(md, schema, items, subjects, relations, events, consents, audit, audit_head)
+    intents = Table(
+        f"{prefix}sweep_intents",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("store", String(64), nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("details", _text(), nullable=False),
+        **opts,
+    )
+    requests = Table(
+        f"{prefix}requests",
+        md,
+        Column("id", _key(64), primary_key=True),
+        Column("type", String(32), nullable=False),
+        Column("subject_id", _key(128), nullable=True),
+        Column("identities", _text(), nullable=False),
+        Column("received_at", UTCDateTime(), nullable=False),
+        Column("due_at", UTCDateTime(), nullable=False),
+        Column("extended_until", UTCDateTime(), nullable=True),
+        Column("extension_reason", _text(), nullable=False),
+        Column("verified_at", UTCDateTime(), nullable=True),
+        Column("verified_by", String(200), nullable=False),
+        Column("status", String(32), nullable=False),
+        Column("details", _text(), nullable=False),
+        Column("result", _text(), nullable=False),
+        Column("closed_at", UTCDateTime(), nullable=True),
+        Index(f"{prefix}requests_subject", "subject_id"),
+        Index(f"{prefix}requests_status_due", "status", "due_at"),
+        **opts,
+    )
+    restrictions = Table(
+        f"{prefix}restrictions",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("subject_id", _key(128), nullable=False),
+        Column("kind", String(16), nullable=False),
+        Column("category", _key(64), nullable=True),
+        Column("purpose", _key(64), nullable=True),
+        Column("reason", _text(), nullable=False),
+        Column("request_id", _key(64), nullable=True),
+        Column("started_at", UTCDateTime(), nullable=False),
+        Column("lifted_at", UTCDateTime(), nullable=True),
+        Index(f"{prefix}restrictions_subject", "subject_id"),
+        **opts,
+    )
+    return Tables(
+        md,
+        schema,
+        items,
+        subjects,
+        relations,
+        events,
+        consents,
+        audit,
+        audit_head,
+        intents,
+        requests,
+        restrictions,
+    )
 
 
 def ensure_schema(conn: Connection, tables: Tables) -> None:
@@ -201,5 +261,12 @@ def _upgrade_0(conn: Connection, tables: Tables) -> None:
         conn.execute(tables.audit_head.insert().values(id=1, seq=0, hash="0" * 64))
 
 
-_UPGRADES = {0: _upgrade_0}
+def _upgrade_1(conn: Connection, tables: Tables) -> None:
+    """Version 2 adds the sweep-intents, requests and restrictions tables.
+
+    ``create_all`` has just created them; nothing else changes.
+    """
+
+
+_UPGRADES = {0: _upgrade_0, 1: _upgrade_1}
 """Upgrade steps: ``_UPGRADES[n]`` moves a version-n database to n + 1."""

@@ -1,8 +1,12 @@
 """The SQL store: items in one table, written and erased with set-based statements."""
 
+import hashlib
+import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import UTC
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +21,7 @@ from ...ports import (
     ANONYMISED,
     Capabilities,
     DueQuery,
+    ErasedItems,
     Health,
     RelationTypesOf,
     StoreContext,
@@ -32,6 +37,8 @@ __all__ = ["SqlDatabase", "SqlStore", "resolve_url"]
 
 _T = TypeVar("_T")
 _CHUNK = 500
+_ANALYZE_AFTER = 10_000
+"""Bulk writes of at least this many items refresh the planner's statistics."""
 """Subject ids or keys per IN list: bounded statements, well under every driver's limit."""
 
 
@@ -76,11 +83,31 @@ class SqlDatabase:
         except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as error:
             raise StoreError(f"store {label!r}: unusable database URL: {error}") from None
         if url.get_backend_name() == "sqlite":
+            _private_file(url.database)
             _sqlite_transactions(engine)
         db = cls(engine, make_tables(settings.table_prefix), settings.batch_size, label)
         with db.begin() as conn:
             ensure_schema(conn, db.tables)
+            if (
+                db.dialect == "sqlite"
+                and not conn.exec_driver_sql(
+                    "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+                ).first()
+            ):
+                db.refresh_statistics(conn)
         return db
+
+    def refresh_statistics(self, conn: Connection) -> None:
+        """Update the planner's statistics of the items table (after bulk changes).
+
+        Without them SQLite picks the category index for "these subjects' items of a
+        category" and scans every item of the category once per batch of a sweep.
+        """
+        name = self.tables.items.name
+        if self.dialect in ("mysql", "mariadb"):
+            conn.exec_driver_sql(f"ANALYZE TABLE {name}").all()
+        else:
+            conn.exec_driver_sql(f"ANALYZE {name}")
 
     @property
     def where(self) -> str:
@@ -114,10 +141,112 @@ class SqlDatabase:
         except exc.DBAPIError as error:
             raise StoreError(f"store {self.label!r} ({self.where}): {_reason(error)}") from error
 
+    @contextmanager
+    def exclusive(self, name: str, wait: bool = False) -> Iterator[bool]:
+        """Hold a lock named ``name`` across processes while the block runs.
+
+        PostgreSQL: an advisory lock; MariaDB: ``GET_LOCK``; SQLite: ``flock`` on a file
+        beside the database (a process-local lock for in-memory databases). Every one is
+        released when its holder dies, so a killed process never leaves a stale lock.
+
+        :param wait: wait for the lock instead of giving up at once.
+        :returns: (as the ``with`` value) whether the lock is held; when ``False`` the
+            block runs without it and should do nothing.
+        """
+        dialect = self.dialect
+        if dialect == "sqlite":
+            with _file_lock(self.engine.url.database, name, wait) as held:
+                yield held
+            return
+        key = f"praclox_privacy:{self.tables.schema.name}:{name}"
+        try:
+            conn = self.engine.connect()
+        except (exc.OperationalError, exc.InterfaceError) as error:
+            raise StoreUnavailable(
+                f"store {self.label!r} ({self.where}): {_reason(error)}"
+            ) from error
+        try:
+            if dialect == "postgresql":
+                number = int.from_bytes(
+                    hashlib.sha256(key.encode()).digest()[:8], "big", signed=True
+                )
+                fn = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
+                result = conn.execute(sa.text(f"SELECT {fn}(:n)"), {"n": number}).scalar()
+                held = True if wait else bool(result)
+                conn.commit()
+                try:
+                    yield held
+                finally:
+                    if held:
+                        conn.execute(sa.text("SELECT pg_advisory_unlock(:n)"), {"n": number})
+                        conn.commit()
+            else:
+                # MariaDB answers GET_LOCK(k, -1) with NULL at once (MDEV-4017): wait in
+                # rounds of a minute instead.
+                while True:
+                    result = conn.execute(
+                        sa.text("SELECT GET_LOCK(:k, :t)"), {"k": key[:64], "t": 60 if wait else 0}
+                    ).scalar()
+                    if result == 1 or not wait:
+                        break
+                held = result == 1
+                conn.commit()
+                try:
+                    yield held
+                finally:
+                    if held:
+                        conn.execute(sa.text("SELECT RELEASE_LOCK(:k)"), {"k": key[:64]})
+                        conn.commit()
+        finally:
+            conn.close()
+
     @property
     def dialect(self) -> str:
         """The backend's name: ``sqlite``, ``postgresql``, ``mysql`` or ``mariadb``."""
         return self.engine.dialect.name
+
+
+def _private_file(database: str | None) -> None:
+    """Create a new SQLite database file readable by its owner only (personal data)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+_LOCAL_LOCKS: dict[str, threading.Lock] = {}
+
+
+@contextmanager
+def _file_lock(database: str | None, name: str, wait: bool) -> Iterator[bool]:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        lock = _LOCAL_LOCKS.setdefault(f"{database}:{name}", threading.Lock())
+        held = lock.acquire(blocking=wait)
+        try:
+            yield held
+        finally:
+            if held:
+                lock.release()
+        return
+    import fcntl
+
+    path = f"{database}.{name}.lock"
+    handle = Path(path).open("a+b")  # noqa: SIM115 - held across the yield
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held = True
+        except BlockingIOError:
+            held = False
+        try:
+            yield held
+        finally:
+            if held:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        handle.close()
 
 
 def _reason(error: exc.DBAPIError) -> str:
@@ -199,6 +328,8 @@ class SqlStore:
 
     def write(self, items: Iterable[Item], relation_types: RelationTypesOf) -> int:
         """Upsert ``items`` in batches inside one transaction; all or nothing."""
+        if self.database.dialect == "sqlite":
+            return self._write_sqlite(items, relation_types)
         cache: dict[str, frozenset[str]] = {}
         count = 0
         with self.database.begin() as conn:
@@ -225,7 +356,61 @@ class SqlStore:
                     batch.clear()
             if batch:
                 conn.execute(self._upsert, list(batch.values()))
+        if count >= _ANALYZE_AFTER:
+            with self.database.begin() as conn:
+                self.database.refresh_statistics(conn)
         return count
+
+    def _write_sqlite(self, items: Iterable[Item], relation_types: RelationTypesOf) -> int:
+        """Bulk upsert for SQLite through the driver's ``executemany``.
+
+        The statement is SQLAlchemy's own upsert, compiled once; the rows are plain tuples
+        with instants in the text form SQLAlchemy's SQLite ``DateTime`` reads and compares.
+        Skipping SQLAlchemy's per-row parameter processing halves the time of a large
+        import, and SQLite applies duplicate keys in order, so no de-duplication is needed.
+        """
+        sql = self._sqlite_upsert_sql()
+        policy = self._policy
+        cache: dict[str, frozenset[str]] = {}
+        count = 0
+        size = self.database.batch_size
+        with self.database.begin() as conn:
+            rows: list[tuple[str, str, str, str, str, str]] = []
+            for index, item in enumerate(items):
+                subject = item.subject_id
+                types = cache.get(subject)
+                if types is None:
+                    types = cache[subject] = relation_types(subject)
+                reason = check_storable(item, types, policy)
+                if reason is not None:
+                    raise WriteRefused(index, item.key, reason)
+                at = item.collected_at.astimezone(UTC).replace(tzinfo=None)
+                rows.append(
+                    (
+                        subject,
+                        item.category,
+                        item.field,
+                        item.value,
+                        at.isoformat(" ", "microseconds"),
+                        ",".join(item.purposes),
+                    )
+                )
+                count += 1
+                if len(rows) >= size:
+                    conn.exec_driver_sql(sql, rows)
+                    rows = []
+            if rows:
+                conn.exec_driver_sql(sql, rows)
+            if count >= _ANALYZE_AFTER:
+                self.database.refresh_statistics(conn)
+        return count
+
+    def _sqlite_upsert_sql(self) -> str:
+        compiled = self._upsert.compile(dialect=self.database.engine.dialect)
+        order = ["subject_id", "category", "field", "value", "collected_at", "purposes"]
+        if list(compiled.positiontup or []) != order:  # pragma: no cover - SQLAlchemy change
+            raise StoreError(f"unexpected parameter order {compiled.positiontup}")
+        return str(compiled)
 
     def _item(self, row: Any) -> Item:
         return Item(
@@ -306,18 +491,26 @@ class SqlStore:
         conn.execute(t.update().where(where).values(value=ANONYMISED))
         return int(matched or 0)
 
-    def erase_due(self, query: DueQuery, action: RetentionAction) -> int:
-        """Erase or anonymise what ``query`` selects: one statement per chunk of subjects."""
+    def erase_due(self, query: DueQuery, action: RetentionAction) -> ErasedItems:
+        """Erase or anonymise what ``query`` selects, set-based.
+
+        Per chunk of subjects: one statement finds whose items are due (``SELECT DISTINCT``,
+        at most one row per subject) and one erases them, in the same transaction.
+        """
         t = self._t
         count = 0
+        subjects: set[str] = set()
         with self.database.begin() as conn:
-            for subjects in self._subject_chunks(query):
-                where = sa.and_(*self._conditions(query, subjects))
+            for chunk in self._subject_chunks(query):
+                where = sa.and_(*self._conditions(query, chunk))
+                subjects.update(
+                    conn.execute(sa.select(t.c.subject_id).where(where).distinct()).scalars()
+                )
                 if action is RetentionAction.ERASE:
                     count += conn.execute(t.delete().where(where)).rowcount
                 else:
                     count += conn.execute(t.update().where(where).values(value=ANONYMISED)).rowcount
-        return count
+        return ErasedItems(count, subjects)
 
     def rectify(self, key: ItemKey, value: str) -> Item:
         """Replace the value of item ``key``; ``collected_at`` stays."""

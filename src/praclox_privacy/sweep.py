@@ -1,0 +1,428 @@
+"""The retention sweep: erase (or anonymise) what is due in every store of a workspace.
+
+The plan comes from :func:`~praclox_privacy.domain.sweep_plan.plan_sweep` (per subject,
+pure); each selection is executed in batches of subjects, one set-based store call per
+batch. Safety:
+
+* **Primary SQL store**: each batch's erasure and its audit entry commit in one
+  transaction. A sweep killed at any point leaves whole batches done and audited; the
+  next sweep plans again and does the rest.
+* **Other stores** (files, CRM, agenda, third-party): they cannot share the ledger's
+  transaction, so each batch first records an *intent* (the keys it will erase) with an
+  audit entry, then erases, then records the erasure and drops the intent in one
+  transaction. A sweep that finds intents left by a killed one finishes them first, so
+  every erasure is audited exactly once.
+* Only one sweep runs at a time per workspace (a lock that dies with its holder); a second
+  one waits (``wait=True``) or stops with :class:`SweepBusy`.
+* A store that fails is reported; its batches are not recorded as erased, the other
+  stores still complete, and :attr:`SweepReport.ok` is false.
+"""
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import sqlalchemy as sa
+
+from .domain.errors import PracloxPrivacyError
+from .domain.policy import COLLECTED, RetentionAction
+from .domain.records import ItemKey
+from .domain.sweep_plan import DueSelection, HeldBack, SweepPlan, plan_sweep
+from .ports import DueQuery, Store, StoreError
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+__all__ = [
+    "Erased",
+    "Held",
+    "StoreFailure",
+    "SweepBusy",
+    "SweepReport",
+    "plan",
+    "run_sweep",
+]
+
+BATCH_SUBJECTS = 2000
+"""Subjects per batch: one commit (in the primary store) and one audit entry each; the
+store splits a batch into statements of at most 500 subjects."""
+
+LOCK_NAME = "sweep"
+
+
+class SweepBusy(PracloxPrivacyError):
+    """Another sweep of the same workspace is running."""
+
+
+@attrs.frozen
+class Erased:
+    """Items of one rule and category erased (or due, in a dry run) in one store."""
+
+    rule: str
+    store: str
+    category: str
+    action: RetentionAction
+    count: int
+    subjects: tuple[str, ...]
+
+
+@attrs.frozen
+class Held:
+    """Items kept past their rule's period in one store, and why.
+
+    :ivar until: per subject, when the legal hold or consent extension ends.
+    """
+
+    rule: str
+    store: str
+    category: str
+    kind: str
+    ground: str
+    count: int
+    until: dict[str, datetime]
+
+
+@attrs.frozen
+class StoreFailure:
+    """A store the sweep could not complete; nothing of it was recorded as erased."""
+
+    store: str
+    error: str
+
+
+@attrs.frozen
+class SweepReport:
+    """What a sweep did (or, in a dry run, would do)."""
+
+    now: datetime
+    dry_run: bool
+    erased: tuple[Erased, ...]
+    held: tuple[Held, ...]
+    failures: tuple[StoreFailure, ...]
+    recovered: int = 0
+    """Erasures of a killed sweep that this one recorded (intents it found)."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether every store completed."""
+        return not self.failures
+
+    @property
+    def total(self) -> int:
+        """How many items were erased or anonymised (or are due, in a dry run)."""
+        return sum(e.count for e in self.erased)
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the report as JSON-serialisable data."""
+        return {
+            "now": self.now.isoformat(),
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "total": self.total,
+            "recovered": self.recovered,
+            "erased": [
+                {
+                    "rule": e.rule,
+                    "store": e.store,
+                    "category": e.category,
+                    "action": e.action.value,
+                    "count": e.count,
+                    "subjects": list(e.subjects),
+                }
+                for e in self.erased
+            ],
+            "held": [
+                {
+                    "rule": h.rule,
+                    "store": h.store,
+                    "category": h.category,
+                    "kind": h.kind,
+                    "ground": h.ground,
+                    "count": h.count,
+                    "until": {s: t.isoformat() for s, t in sorted(h.until.items())},
+                }
+                for h in self.held
+            ],
+            "failures": [{"store": f.store, "error": f.error} for f in self.failures],
+        }
+
+
+def plan(ws: "Workspace", now: datetime) -> SweepPlan:
+    """Plan a sweep of ``ws`` at ``now`` from its ledger (subjects, events, consents)."""
+    always = {
+        rt for rule in ws.policy.retention if COLLECTED in rule.after for rt in rule.relation_types
+    }
+    subjects = ws.ledger.sweep_subjects(always)
+    consents = ws.ledger.all_consents()
+    return plan_sweep(subjects, consents, ws.policy, now)
+
+
+def _batches(selection: DueSelection, size: int) -> Iterator[DueQuery]:
+    ids = selection.subject_ids
+    for start in range(0, len(ids), size):
+        yield DueQuery({selection.category}, ids[start : start + size], selection.collected_before)
+
+
+def run_sweep(
+    ws: "Workspace",
+    now: datetime | None = None,
+    *,
+    dry_run: bool = False,
+    wait: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+    actor: str = "sweep",
+    batch_subjects: int = BATCH_SUBJECTS,
+) -> SweepReport:
+    """Sweep every store of ``ws`` at ``now`` (default: the workspace clock).
+
+    :param dry_run: only count what is due and held; change nothing.
+    :param wait: wait for a running sweep to finish instead of raising :class:`SweepBusy`.
+    :param on_progress: called with (batches done, batches in all).
+    :param batch_subjects: subjects per batch (per statement and per commit).
+    :raises SweepBusy: when another sweep holds the lock and ``wait`` is false.
+    """
+    now = now or ws.clock()
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(f"now ({now.isoformat()}) has no timezone")
+    with ws.ledger.database.exclusive(LOCK_NAME, wait=wait) as held_lock:
+        if not held_lock:
+            raise SweepBusy(
+                "another sweep of this workspace is running; nothing was done (retry later, "
+                "or pass --wait)"
+            )
+        if batch_subjects < 1:
+            raise ValueError("batch_subjects must be at least 1")
+        return _Sweep(ws, now, dry_run, on_progress, actor, batch_subjects).run()
+
+
+def _only_subject(keys: Sequence[ItemKey]) -> str | None:
+    subjects = {k.subject_id for k in keys}
+    return subjects.pop() if len(subjects) == 1 else None
+
+
+class _Sweep:
+    def __init__(
+        self,
+        ws: "Workspace",
+        now: datetime,
+        dry_run: bool,
+        on_progress: Callable[[int, int], None] | None,
+        actor: str,
+        batch_subjects: int,
+    ) -> None:
+        self.batch_subjects = batch_subjects
+        self.ws = ws
+        self.now = now
+        self.dry_run = dry_run
+        self.on_progress = on_progress
+        self.actor = actor
+        self.hooked = bool(ws.plugin_manager.hook.items_erased.get_hookimpls())
+
+    def run(self) -> SweepReport:
+        ws = self.ws
+        recovered = 0 if self.dry_run else self._finish_intents()
+        the_plan = plan(ws, self.now)
+        erased: list[Erased] = []
+        held: list[Held] = []
+        failures: list[StoreFailure] = []
+        size = self.batch_subjects
+        per_store = sum(-(-len(s.subject_ids) // size) for s in the_plan.selections)
+        batches = per_store * len(ws.store_names)
+        done = 0
+        for name in ws.store_names:
+            try:
+                store = ws.store(name)
+                for selection in the_plan.selections:
+                    count, subjects = 0, set[str]()
+                    try:
+                        for query in _batches(selection, size):
+                            n, touched = self._batch(name, store, selection, query)
+                            count += n
+                            subjects.update(touched)
+                            done += 1
+                            if self.on_progress is not None:
+                                self.on_progress(done, batches)
+                    finally:
+                        # Batches committed before a failure are reported too.
+                        if count:
+                            erased.append(
+                                Erased(
+                                    selection.rule,
+                                    name,
+                                    selection.category,
+                                    selection.action,
+                                    count,
+                                    tuple(sorted(subjects)),
+                                )
+                            )
+                held.extend(self._held(name, store, the_plan.held))
+            except StoreError as error:
+                failures.append(StoreFailure(name, str(error)))
+        report = SweepReport(
+            self.now, self.dry_run, tuple(erased), tuple(held), tuple(failures), recovered
+        )
+        if not self.dry_run:
+            ws.ledger.audit(
+                "sweep.finished",
+                {
+                    "now": self.now.isoformat(),
+                    "total": report.total,
+                    "ok": report.ok,
+                    "failed_stores": [f.store for f in failures],
+                    "recovered": recovered,
+                },
+                actor=self.actor,
+            )
+        return report
+
+    # -- one batch -------------------------------------------------------------------
+
+    def _details(
+        self, name: str, selection: DueSelection, count: int, subjects: Iterable[str]
+    ) -> dict[str, Any]:
+        return {
+            "rule": selection.rule,
+            "store": name,
+            "category": selection.category,
+            "action": selection.action.value,
+            "count": count,
+            "subjects": sorted(set(subjects)),
+            "collected_before": selection.collected_before.isoformat(),
+            "now": self.now.isoformat(),
+        }
+
+    def _batch(
+        self, name: str, store: Store, selection: DueSelection, query: DueQuery
+    ) -> tuple[int, Sequence[str]]:
+        """Run one batch; return how many items went and the subjects they belonged to.
+
+        Without plugins listening, the primary store erases set-based; otherwise the keys
+        are found first, so the hook gets exactly the items erased.
+        """
+        ws = self.ws
+        if self.dry_run:
+            keys = list(store.find_due(query))
+            return len(keys), sorted({k.subject_id for k in keys})
+        action = selection.action
+        if ws._is_primary(name) and not self.hooked:
+            with ws.ledger.database.begin():
+                erased = store.erase_due(query, action)
+                subjects = sorted(erased.subject_ids)
+                if erased.count:
+                    ws.ledger.audit(
+                        f"sweep.{action.value}d",
+                        self._details(name, selection, erased.count, subjects),
+                        subjects[0] if len(subjects) == 1 else None,
+                        actor=self.actor,
+                    )
+            return erased.count, subjects
+        keys = list(store.find_due(query))
+        if not keys:
+            return 0, []
+        subjects = sorted({k.subject_id for k in keys})
+        details = self._details(name, selection, len(keys), subjects)
+        if ws._is_primary(name):
+            with ws.ledger.database.begin():
+                store.erase(keys, action)
+                ws.ledger.audit(
+                    f"sweep.{action.value}d",
+                    details,
+                    subjects[0] if len(subjects) == 1 else None,
+                    actor=self.actor,
+                )
+            count = len(keys)
+        else:
+            intent = self._record_intent(name, selection, keys)
+            # Erase by the query, not the keys: an item rewritten since find_due (no
+            # longer due) stays.
+            erased = store.erase_due(query, action)
+            count, subjects = erased.count, sorted(erased.subject_ids)
+            self._close_intent(intent, name, self._details(name, selection, count, subjects))
+        if self.hooked and count:
+            ws.plugin_manager.hook.items_erased(store=name, keys=keys, action=action)
+        return count, subjects
+
+    def _held(self, name: str, store: Store, held: Sequence[HeldBack]) -> Iterator[Held]:
+        groups: dict[tuple[str, str, str, str], dict[str, datetime]] = {}
+        for h in held:
+            groups.setdefault((h.rule, h.category, h.kind, h.ground), {})[h.subject_id] = h.until
+        for (rule, category, kind, ground), until in sorted(groups.items()):
+            ids = sorted(until)
+            present: dict[str, datetime] = {}
+            count = 0
+            for start in range(0, len(ids), self.batch_subjects):
+                chunk = ids[start : start + self.batch_subjects]
+                for key in store.find_due(DueQuery({category}, chunk)):
+                    count += 1
+                    present[key.subject_id] = until[key.subject_id]
+            if count:
+                yield Held(rule, name, category, kind, ground, count, present)
+
+    # -- intents for stores outside the ledger's transaction ----------------------------
+
+    def _record_intent(self, name: str, selection: DueSelection, keys: Sequence[ItemKey]) -> int:
+        ledger = self.ws.ledger
+        summary = self._details(name, selection, len(keys), (k.subject_id for k in keys))
+        details = {**summary, "keys": [[k.subject_id, k.category, k.field] for k in keys]}
+        t = ledger.database.tables.intents
+        with ledger.database.begin() as conn:
+            result = conn.execute(
+                t.insert().values(store=name, created_at=self.now, details=json.dumps(details))
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            intent = int(key[0])
+            ledger.audit(
+                "sweep.intent",
+                {**summary, "intent": intent},
+                actor=self.actor,
+            )
+        return intent
+
+    def _close_intent(self, intent: int, name: str, details: dict[str, Any]) -> None:
+        ledger = self.ws.ledger
+        t = ledger.database.tables.intents
+        with ledger.database.begin() as conn:
+            subjects = details["subjects"]
+            ledger.audit(
+                f"sweep.{details['action']}d",
+                {**details, "intent": intent},
+                subjects[0] if len(subjects) == 1 else None,
+                actor=self.actor,
+            )
+            conn.execute(t.delete().where(t.c.id == intent))
+
+    def _finish_intents(self) -> int:
+        """Complete the erasures a killed sweep recorded as intents; return how many."""
+        ledger = self.ws.ledger
+        t = ledger.database.tables.intents
+        with ledger.database.begin() as conn:
+            rows = conn.execute(sa.select(t).order_by(t.c.id)).all()
+        finished = 0
+        for row in rows:
+            details = json.loads(row.details)
+            keys = [ItemKey(*k) for k in details.pop("keys")]
+            subjects = sorted({k.subject_id for k in keys})
+            query = DueQuery(
+                {details["category"]}, subjects, datetime.fromisoformat(details["collected_before"])
+            )
+            try:
+                store = self.ws.store(row.store)
+                # What the killed sweep already erased: recorded keys no longer there.
+                wanted = set(keys)
+                present = {i.key for s in subjects for i in store.items_of(s) if i.key in wanted}
+                # What is still due is erased now; rewritten (fresh) items stay.
+                now_erased = store.erase_due(query, RetentionAction(details["action"]))
+            except PracloxPrivacyError:
+                continue  # the store is down or gone: the intent stays for the next sweep
+            count = len(wanted - present) + now_erased.count
+            who = sorted({k.subject_id for k in wanted - present} | now_erased.subject_ids)
+            self._close_intent(
+                int(row.id),
+                row.store,
+                {**details, "count": count, "subjects": who, "recovered": True},
+            )
+            finished += count
+        return finished
