@@ -80,6 +80,9 @@ class Tables:
     intents: Table
     requests: Table
     restrictions: Table
+    agreements: Table
+    staff: Table
+    disclosures: Table
 
 
 def make_tables(prefix: str) -> Tables:
@@ -214,6 +217,48 @@ def make_tables(prefix: str) -> Tables:
         Index(f"{prefix}restrictions_subject", "subject_id"),
         **opts,
     )
+    agreements = Table(
+        f"{prefix}agreements",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("subject_id", _key(128), nullable=False),
+        Column("kind", String(64), nullable=False),
+        Column("scope", _text(), nullable=False),
+        Column("agreed_at", UTCDateTime(), nullable=False),
+        Column("ends_at", UTCDateTime(), nullable=True),
+        Column("delete_by", UTCDateTime(), nullable=True),
+        Column("details", _text(), nullable=False),
+        Index(f"{prefix}agreements_subject", "subject_id", "kind"),
+        **opts,
+    )
+    staff = Table(
+        f"{prefix}staff",
+        md,
+        Column("id", _key(128), primary_key=True),
+        Column("name", String(300), nullable=False),
+        Column("employment", String(32), nullable=False),
+        Column("confidentiality_signed_at", UTCDateTime(), nullable=True),
+        Column("started_at", UTCDateTime(), nullable=False),
+        Column("ended_at", UTCDateTime(), nullable=True),
+        **opts,
+    )
+    disclosures = Table(
+        f"{prefix}disclosures",
+        md,
+        Column("id", _key(64), primary_key=True),
+        Column("subject_id", _key(128), nullable=False),
+        Column("requester", String(300), nullable=False),
+        Column("data", _text(), nullable=False),
+        Column("reason", _text(), nullable=False),
+        Column("requested_at", UTCDateTime(), nullable=False),
+        Column("answer_by", UTCDateTime(), nullable=False),
+        Column("status", String(32), nullable=False),
+        Column("decided_at", UTCDateTime(), nullable=True),
+        Column("details", _text(), nullable=False),
+        Index(f"{prefix}disclosures_subject", "subject_id"),
+        Index(f"{prefix}disclosures_status", "status", "answer_by"),
+        **opts,
+    )
     return Tables(
         md,
         schema,
@@ -227,6 +272,9 @@ def make_tables(prefix: str) -> Tables:
         intents,
         requests,
         restrictions,
+        agreements,
+        staff,
+        disclosures,
     )
 
 
@@ -262,9 +310,9 @@ def _upgrade_0(conn: Connection, tables: Tables) -> None:
 
 
 def _upgrade_1(conn: Connection, tables: Tables) -> None:
-    """Version 2 adds the sweep-intents, requests and restrictions tables.
+    """Move to version 2: new tables only, which ``create_all`` has just created.
 
-    ``create_all`` has just created them; nothing else changes.
+    (Sweep intents, requests, restrictions, agreements, staff and disclosures.)
     """
 
 
