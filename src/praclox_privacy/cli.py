@@ -659,3 +659,7 @@ from .commands_documents import export, register, statement  # noqa: E402
 main.add_command(statement)
 main.add_command(register)
 main.add_command(export)
+
+from .commands_requests import request  # noqa: E402
+
+main.add_command(request)

@@ -476,7 +476,12 @@ class SqlStore:
         count = 0
         with self.database.begin() as conn:
             for chunk in _chunks(unique):
-                where = sa.tuple_(t.c.subject_id, t.c.category, t.c.field).in_(chunk)
+                # The subject condition lets SQLite use the primary key; a row-value IN
+                # alone makes it scan the whole table.
+                where = sa.and_(
+                    t.c.subject_id.in_(sorted({k[0] for k in chunk})),
+                    sa.tuple_(t.c.subject_id, t.c.category, t.c.field).in_(chunk),
+                )
                 if action is RetentionAction.ERASE:
                     count += conn.execute(t.delete().where(where)).rowcount
                 else:

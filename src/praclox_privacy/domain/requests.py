@@ -1,0 +1,763 @@
+"""Data-subject requests as pure values and decisions (GDPR Art. 12 and 15 to 21).
+
+Nothing here does I/O: the request register (:mod:`praclox_privacy.stores.sql.request_register`)
+stores these values and the service (:mod:`praclox_privacy.requests_service`) carries the
+rights out. This module decides:
+
+* **deadlines** (Art. 12(3)): a request is due one month after it was received (sooner
+  when the policy's ``statement.response_time`` is shorter); the deadline may be extended
+  once or twice, by at most two further months in all, with a recorded reason, and only
+  while the first month runs (the person must be told within it);
+* **the lifecycle**: ``pending`` (received) -> ``in_progress`` (the requester's identity
+  is verified) -> ``completed``, or ``cancelled`` from either open state. Access,
+  portability, erasure and rectification act only on a verified request;
+* **what a restriction (Art. 18) or an objection (Art. 21) forbids**: a restriction
+  allows storage and nothing else of the categories it names (all, when none); an
+  objection ends the purposes it names; objecting without naming a purpose ends every
+  direct-marketing purpose (Art. 21(2) and (3));
+* **the access report's data model** (Art. 15 and 20): every item with its purposes,
+  legal bases, retention date or legal hold, and recipients.
+"""
+
+import enum
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from .errors import InvalidValue, PracloxPrivacyError
+from .periods import Period
+from .policy import LegalBasis, Policy, Purpose
+from .records import Consent, Item, Subject, check_subject_id
+from .retention import Decision, Status, decide
+
+__all__ = [
+    "MAX_EXTENSION",
+    "ONE_MONTH",
+    "AccessReport",
+    "DataRequest",
+    "Identity",
+    "KeptItem",
+    "ProcessingRestricted",
+    "ReportItem",
+    "RequestRefused",
+    "RequestStatus",
+    "RequestType",
+    "Restriction",
+    "RestrictionGround",
+    "RestrictionKind",
+    "build_access_report",
+    "cancel",
+    "check_objection",
+    "complete",
+    "due_date",
+    "extend",
+    "kept_item",
+    "new_request",
+    "refusal",
+    "require_actionable",
+    "verify",
+]
+
+ONE_MONTH = Period(months=1)
+"""GDPR Art. 12(3): a request is answered within one month of receipt."""
+
+MAX_EXTENSION = Period(months=2)
+"""GDPR Art. 12(3): the deadline may be extended by two further months at most."""
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_KIND = re.compile(r"[a-z][a-z0-9_]{0,39}")
+IDENTITY_FORMATS = ("raw", "sha1", "md5", "sha256")
+"""How an identity's value is encoded (the OpenDSR formats)."""
+
+
+class RequestRefused(PracloxPrivacyError):
+    """A request operation is not allowed now (unverified, closed, late extension, ...)."""
+
+
+class ProcessingRestricted(PracloxPrivacyError):
+    """A use of personal data is refused by a restriction (Art. 18) or objection (Art. 21).
+
+    :ivar restriction: the restriction or objection that forbids it.
+    """
+
+    def __init__(self, message: str, restriction: "Restriction") -> None:
+        self.restriction = restriction
+        super().__init__(message)
+
+
+class RequestType(enum.StrEnum):
+    """The rights a data subject can exercise through a request."""
+
+    ACCESS = "access"
+    """Art. 15: a copy of everything held, with purposes, bases and retention."""
+    PORTABILITY = "portability"
+    """Art. 20: the same data in a machine-readable format."""
+    ERASURE = "erasure"
+    """Art. 17: erase everything no legal hold keeps."""
+    RECTIFICATION = "rectification"
+    """Art. 16: correct (or complete) an item."""
+    RESTRICTION = "restriction"
+    """Art. 18: keep, but use for nothing else, until lifted."""
+    OBJECTION = "objection"
+    """Art. 21: stop processing for a purpose (always for direct marketing)."""
+
+    @property
+    def article(self) -> str:
+        """The GDPR article of this right, e.g. ``Art. 17 GDPR``."""
+        return f"Art. {_ARTICLES[self]} GDPR"
+
+    @property
+    def needs_verification(self) -> bool:
+        """Whether the requester's identity must be verified before the right is carried out.
+
+        Restriction and objection only limit processing, and an objection to direct
+        marketing must take effect at once (Art. 21(3)); the other rights disclose or change
+        data and wait for verification.
+        """
+        return self not in (RequestType.RESTRICTION, RequestType.OBJECTION)
+
+
+_ARTICLES = {
+    RequestType.ACCESS: 15,
+    RequestType.PORTABILITY: 20,
+    RequestType.ERASURE: 17,
+    RequestType.RECTIFICATION: 16,
+    RequestType.RESTRICTION: 18,
+    RequestType.OBJECTION: 21,
+}
+
+
+class RequestStatus(enum.StrEnum):
+    """Where a request stands (the OpenDSR status values)."""
+
+    PENDING = "pending"
+    """Received; the requester's identity is not verified yet."""
+    IN_PROGRESS = "in_progress"
+    """Verified; being carried out."""
+    COMPLETED = "completed"
+    """Carried out; ``result`` says what was done."""
+    CANCELLED = "cancelled"
+    """Withdrawn or refused; ``result`` says why."""
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the request still awaits an answer."""
+        return self in (RequestStatus.PENDING, RequestStatus.IN_PROGRESS)
+
+
+def _aware(instance: object, attribute: "attrs.Attribute[Any]", value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidValue(attribute.name, f"must be a timezone-aware datetime, not {value!r}")
+
+
+def _request_id(instance: object, attribute: "attrs.Attribute[str]", value: str) -> None:
+    if not isinstance(value, str) or not _REQUEST_ID.fullmatch(value):
+        raise InvalidValue(
+            attribute.name,
+            f"{value!r} is not a valid request id (1-64 letters, digits or '._-', "
+            "starting with a letter or digit)",
+        )
+
+
+def _optional_subject(instance: object, attribute: "attrs.Attribute[Any]", value: object) -> None:
+    if value is not None:
+        try:
+            check_subject_id(value)  # type: ignore[arg-type]
+        except InvalidValue as exc:
+            raise InvalidValue(attribute.name, exc.message) from None
+
+
+@attrs.frozen
+class Identity:
+    """An identity the requester gave: an e-mail address, a subject id, ...
+
+    :ivar kind: ``email``, ``subject_id``, or another OpenDSR identity type (kept, but not
+        used to find the subject).
+    :ivar format: ``raw`` or a hash (``sha256``, ...); only raw values are looked up.
+    """
+
+    kind: str = attrs.field()
+    value: str = attrs.field()
+    format: str = attrs.field(default="raw")
+
+    @kind.validator
+    def _check_kind(self, attribute: "attrs.Attribute[str]", value: str) -> None:
+        if not isinstance(value, str) or not _KIND.fullmatch(value):
+            raise InvalidValue(attribute.name, f"{value!r} is not a valid identity kind")
+
+    @value.validator
+    def _check_value(self, attribute: "attrs.Attribute[str]", value: str) -> None:
+        if not isinstance(value, str) or not value.strip() or len(value) > 320:
+            raise InvalidValue(attribute.name, "an identity is 1-320 characters, not blank")
+        if self.kind == "email" and self.format == "raw":
+            local, at, domain = value.partition("@")
+            if not (local and at and domain) or any(c.isspace() for c in value):
+                raise InvalidValue(attribute.name, f"{value!r} is not an e-mail address")
+        if self.kind == "subject_id":
+            try:
+                check_subject_id(value)
+            except InvalidValue as exc:
+                raise InvalidValue(attribute.name, exc.message) from None
+
+    @format.validator
+    def _check_format(self, attribute: "attrs.Attribute[str]", value: str) -> None:
+        if value not in IDENTITY_FORMATS:
+            raise InvalidValue(
+                attribute.name,
+                f"{value!r} is not an identity format ({', '.join(IDENTITY_FORMATS)})",
+            )
+
+    @property
+    def usable(self) -> bool:
+        """Whether this identity can find a subject (a raw e-mail address or subject id)."""
+        return self.format == "raw" and self.kind in ("email", "subject_id")
+
+
+def _identities(value: Iterable[Identity]) -> tuple[Identity, ...]:
+    return tuple(value)
+
+
+def _mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return dict(value or {})
+
+
+@attrs.frozen(eq=True, hash=False)
+class DataRequest:
+    """A data-subject request in the register.
+
+    :ivar identities: what the requester gave to identify themselves.
+    :ivar received_at: when the request reached the controller; the deadline runs from it.
+    :ivar due_at: the deadline of Art. 12(3) before any extension.
+    :ivar extended_until: the extended deadline, if any (at most two more months).
+    :ivar subject_id: the subject the request concerns, once known (set on verification).
+    :ivar details: what carrying the right out needs (the OpenDSR request's callbacks,
+        the category to rectify, a note); kept in the register, never audited.
+    :ivar result: what was done (counts, kept items and their grounds), once closed.
+    """
+
+    id: str = attrs.field(validator=_request_id)
+    type: RequestType = attrs.field(converter=RequestType)
+    identities: tuple[Identity, ...] = attrs.field(converter=_identities)
+    received_at: datetime = attrs.field(validator=_aware)
+    due_at: datetime = attrs.field(validator=_aware)
+    status: RequestStatus = attrs.field(default=RequestStatus.PENDING, converter=RequestStatus)
+    subject_id: str | None = attrs.field(default=None, validator=_optional_subject)
+    verified_at: datetime | None = attrs.field(default=None, validator=_aware)
+    verified_by: str = ""
+    extended_until: datetime | None = attrs.field(default=None, validator=_aware)
+    extension_reason: str = ""
+    closed_at: datetime | None = attrs.field(default=None, validator=_aware)
+    details: Mapping[str, Any] = attrs.field(factory=dict, converter=_mapping)
+    result: Mapping[str, Any] = attrs.field(factory=dict, converter=_mapping)
+
+    @property
+    def deadline(self) -> datetime:
+        """The deadline that applies now: the extended one, if extended."""
+        return self.extended_until or self.due_at
+
+    @property
+    def is_verified(self) -> bool:
+        """Whether the requester's identity was verified."""
+        return self.verified_at is not None
+
+    def is_overdue(self, now: datetime) -> bool:
+        """Whether the request is still open after its deadline."""
+        return self.status.is_open and now > self.deadline
+
+
+def due_date(received_at: datetime, response_time: Period = ONE_MONTH) -> datetime:
+    """Return the deadline of a request received at ``received_at`` (GDPR Art. 12(3)).
+
+    :param response_time: the controller's own promise (the policy's
+        ``statement.response_time``); the deadline is never later than one month.
+    :raises ValueError: when ``received_at`` is naive.
+    """
+    return min(response_time.after(received_at), ONE_MONTH.after(received_at))
+
+
+def new_request(
+    request_id: str,
+    type: RequestType | str,
+    identities: Iterable[Identity],
+    received_at: datetime,
+    *,
+    response_time: Period = ONE_MONTH,
+    subject_id: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> DataRequest:
+    """Return a new, pending request due :func:`due_date` after ``received_at``.
+
+    :raises RequestRefused: when no identity is given.
+    :raises InvalidValue: for an invalid id, type or instant.
+    """
+    identities = tuple(identities)
+    if not identities:
+        raise RequestRefused("a request needs at least one identity (an e-mail address or id)")
+    try:
+        kind = RequestType(type)
+    except ValueError:
+        allowed = ", ".join(t.value for t in RequestType)
+        raise InvalidValue("type", f"{type!r} is not a request type ({allowed})") from None
+    _aware(None, attrs.fields(DataRequest).received_at, received_at)
+    return DataRequest(
+        request_id,
+        kind,
+        identities,
+        received_at,
+        due_date(received_at, response_time),
+        subject_id=subject_id,
+        details=details,
+    )
+
+
+def _require_open(request: DataRequest) -> None:
+    if not request.status.is_open:
+        raise RequestRefused(
+            f"request {request.id} is {request.status.value}"
+            + (f" since {request.closed_at.isoformat()}" if request.closed_at else "")
+            + "; nothing was changed"
+        )
+
+
+def verify(request: DataRequest, verified_by: str, at: datetime, subject_id: str) -> DataRequest:
+    """Return ``request`` with the requester's identity verified by ``verified_by``.
+
+    :param subject_id: the subject the verified requester is.
+    :raises RequestRefused: when the request is closed or already verified, or
+        ``verified_by`` is blank.
+    """
+    _require_open(request)
+    if request.is_verified:
+        assert request.verified_at is not None
+        raise RequestRefused(
+            f"request {request.id} was already verified by {request.verified_by} at "
+            f"{request.verified_at.isoformat()}"
+        )
+    if not verified_by.strip():
+        raise RequestRefused("say who verified the requester's identity (verified_by)")
+    return attrs.evolve(
+        request,
+        status=RequestStatus.IN_PROGRESS,
+        verified_at=at,
+        verified_by=verified_by.strip(),
+        subject_id=subject_id,
+    )
+
+
+def extend(request: DataRequest, months: int, reason: str, at: datetime) -> DataRequest:
+    """Return ``request`` with its deadline extended by ``months`` (Art. 12(3)).
+
+    The extension runs from the original deadline; all extensions together end no later
+    than two months after it. It must be decided (and the person told) before the original
+    deadline passes.
+
+    :raises RequestRefused: when the request is closed, the first month is over, the
+        reason is blank, or the extension is not 1 or 2 months or goes beyond the limit.
+    """
+    _require_open(request)
+    if not reason.strip():
+        raise RequestRefused(
+            "an extension needs a reason (the complexity or number of requests), which is "
+            "told to the person"
+        )
+    if months not in (1, 2):
+        raise RequestRefused(f"an extension is 1 or 2 months, not {months}")
+    if at > request.due_at:
+        raise RequestRefused(
+            f"request {request.id} was due at {request.due_at.isoformat()}; an extension "
+            "must be decided and told to the person within the first month (GDPR Art. 12(3))"
+        )
+    limit = MAX_EXTENSION.after(request.due_at)
+    until = Period(months=months).after(request.due_at)
+    if request.extended_until is not None and until <= request.extended_until:
+        raise RequestRefused(
+            f"request {request.id} is already extended until {request.extended_until.isoformat()}"
+        )
+    if until > limit:  # pragma: no cover - months <= 2 keeps it within the limit
+        raise RequestRefused(f"an extension ends at {limit.isoformat()} at the latest")
+    return attrs.evolve(request, extended_until=until, extension_reason=reason.strip())
+
+
+def require_actionable(request: DataRequest, types: Iterable[RequestType], subject_id: str) -> None:
+    """Check that ``request`` may be carried out now for ``subject_id``.
+
+    :raises RequestRefused: naming what is missing (verification, the right type, ...).
+    """
+    wanted = tuple(types)
+    _require_open(request)
+    if request.type not in wanted:
+        raise RequestRefused(
+            f"request {request.id} is a {request.type.value} request, not "
+            f"{' or '.join(t.value for t in wanted)}"
+        )
+    if request.type.needs_verification and not request.is_verified:
+        raise RequestRefused(
+            f"request {request.id} is not verified: verify the requester's identity first "
+            "(`praclox-privacy request verify`); nothing was exported or erased"
+        )
+    if request.subject_id is not None and request.subject_id != subject_id:
+        raise RequestRefused(
+            f"request {request.id} concerns subject {request.subject_id!r}, not {subject_id!r}"
+        )
+
+
+def complete(request: DataRequest, result: Mapping[str, Any], at: datetime) -> DataRequest:
+    """Return ``request`` completed at ``at`` with ``result``.
+
+    :raises RequestRefused: when it is closed, or needs verification and is not verified.
+    """
+    _require_open(request)
+    if request.type.needs_verification and not request.is_verified:
+        raise RequestRefused(f"request {request.id} is not verified")
+    return attrs.evolve(request, status=RequestStatus.COMPLETED, result=result, closed_at=at)
+
+
+def cancel(request: DataRequest, reason: str, at: datetime) -> DataRequest:
+    """Return ``request`` cancelled (withdrawn, refused or unfounded) with ``reason``.
+
+    :raises RequestRefused: when it is already closed or the reason is blank.
+    """
+    _require_open(request)
+    if not reason.strip():
+        raise RequestRefused("say why the request is cancelled (it is told to the person)")
+    return attrs.evolve(
+        request,
+        status=RequestStatus.CANCELLED,
+        result={"reason": reason.strip()},
+        closed_at=at,
+    )
+
+
+# -- restriction (Art. 18) and objection (Art. 21) -------------------------------------------
+
+
+class RestrictionKind(enum.StrEnum):
+    """What limits the processing of a subject's data."""
+
+    RESTRICTION = "restriction"
+    """Art. 18: storage only, for the categories named (all, when none)."""
+    OBJECTION = "objection"
+    """Art. 21: the purpose named is no longer pursued for the subject."""
+
+
+class RestrictionGround(enum.StrEnum):
+    """The grounds of Art. 18(1) on which processing is restricted."""
+
+    ACCURACY_CONTESTED = "accuracy_contested"
+    """Art. 18(1)(a): the person contests the accuracy, while it is checked."""
+    UNLAWFUL = "unlawful"
+    """Art. 18(1)(b): processing is unlawful and the person wants restriction, not erasure."""
+    LEGAL_CLAIMS = "legal_claims"
+    """Art. 18(1)(c): no longer needed, but the person needs it for legal claims."""
+    OBJECTION_PENDING = "objection_pending"
+    """Art. 18(1)(d): the person objected (Art. 21(1)); pending the verification."""
+
+    @property
+    def article(self) -> str:
+        """The article and point, e.g. ``Art. 18(1)(a) GDPR``."""
+        return f"Art. 18(1)({'abcd'[list(RestrictionGround).index(self)]}) GDPR"
+
+
+@attrs.frozen
+class Restriction:
+    """A restriction of processing (Art. 18) or an objection (Art. 21) of one subject.
+
+    :ivar category: the restricted category (``None``: every category); restrictions only.
+    :ivar purpose: the purpose objected to; objections only.
+    :ivar reason: the Art. 18(1) ground of a restriction; for an objection, ``direct
+        marketing`` or the purpose's basis.
+    """
+
+    subject_id: str
+    kind: RestrictionKind = attrs.field(converter=RestrictionKind)
+    started_at: datetime = attrs.field(validator=_aware)
+    category: str | None = None
+    purpose: str | None = None
+    reason: str = ""
+    request_id: str | None = None
+    lifted_at: datetime | None = attrs.field(default=None, validator=_aware)
+    id: int | None = None
+
+    def active_at(self, now: datetime) -> bool:
+        """Whether the restriction applies at ``now``."""
+        return self.started_at <= now and (self.lifted_at is None or now < self.lifted_at)
+
+    def forbids(self, policy: Policy, purpose: str, category: str | None) -> bool:
+        """Return whether this forbids using ``category`` for ``purpose``.
+
+        :param category: ``None`` means any category ``purpose`` processes.
+        """
+        if self.kind is RestrictionKind.OBJECTION:
+            return self.purpose == purpose
+        if self.category is None:
+            return True
+        if category is not None:
+            return category == self.category
+        try:
+            return self.category in policy.purpose(purpose).categories
+        except KeyError:
+            return True
+
+    def describe(self) -> str:
+        """One sentence: what it is, since when, and on which ground."""
+        since = self.started_at.isoformat()
+        if self.kind is RestrictionKind.OBJECTION:
+            return f"the subject objected to purpose {self.purpose!r} on {since} (GDPR Art. 21)" + (
+                f", request {self.request_id}" if self.request_id else ""
+            )
+        what = f"category {self.category!r}" if self.category else "all of its data"
+        ground = self.reason
+        if ground in {g.value for g in RestrictionGround}:
+            ground = f"{ground}, {RestrictionGround(ground).article}"
+        return (
+            f"processing of {what} is restricted since {since} ({ground}); only storage is "
+            "allowed until it is lifted"
+            + (f" (restriction {self.id})" if self.id is not None else "")
+        )
+
+
+def refusal(
+    restrictions: Iterable[Restriction],
+    policy: Policy,
+    purpose: str,
+    category: str | None,
+    now: datetime,
+) -> Restriction | None:
+    """Return the active restriction or objection that forbids the use, or ``None``.
+
+    Storage itself is never a use a restriction forbids: only purposes are checked here.
+    """
+    for restriction in restrictions:
+        if restriction.active_at(now) and restriction.forbids(policy, purpose, category):
+            return restriction
+    return None
+
+
+_OBJECTABLE = (LegalBasis.LEGITIMATE_INTEREST, LegalBasis.PUBLIC_TASK)
+
+
+def _applies(purpose: Purpose, relation_types: frozenset[str]) -> bool:
+    return bool(relation_types & set(purpose.relation_types))
+
+
+def check_objection(
+    policy: Policy, relation_types: Iterable[str], purposes: Sequence[str] = ()
+) -> tuple[tuple[str, ...], list[str]]:
+    """Decide which purposes an objection ends, and list every problem.
+
+    Without ``purposes``, the objection ends every direct-marketing purpose that applies to
+    the subject's relation types (Art. 21(2) and (3)). A named purpose must apply to the
+    subject and be direct marketing or rest on legitimate interest or a public task
+    (Art. 21(1)); processing on consent ends by withdrawing the consent, and processing
+    for a contract or a legal obligation cannot be objected to.
+
+    :returns: the purposes ended, and the problems (empty when the objection is valid).
+    """
+    types = frozenset(relation_types)
+    problems: list[str] = []
+    if not purposes:
+        found = tuple(p.id for p in policy.purposes if p.direct_marketing and _applies(p, types))
+        if not found:
+            problems.append(
+                "no direct-marketing purpose applies to relation types "
+                f"{', '.join(sorted(types)) or 'none'}; name the purposes objected to"
+            )
+        return found, problems
+    chosen: list[str] = []
+    for name in purposes:
+        try:
+            purpose = policy.purpose(name)
+        except KeyError:
+            declared = ", ".join(p.id for p in policy.purposes)
+            problems.append(f"unknown purpose {name!r} (declared: {declared})")
+            continue
+        if not _applies(purpose, types):
+            problems.append(
+                f"purpose {name!r} does not apply to relation types {', '.join(sorted(types))}"
+            )
+        elif not purpose.direct_marketing and purpose.legal_basis not in _OBJECTABLE:
+            if purpose.legal_basis is LegalBasis.CONSENT:
+                problems.append(
+                    f"purpose {name!r} rests on consent: withdraw the consent "
+                    f"{purpose.consent_kind!r} instead (GDPR Art. 7(3))"
+                )
+            else:
+                problems.append(
+                    f"purpose {name!r} rests on {purpose.legal_basis.value} "
+                    f"({purpose.legal_basis.article}); GDPR Art. 21(1) allows objecting to "
+                    "processing on legitimate interest or a public task, and to direct "
+                    "marketing; ask for restriction (Art. 18) or erasure (Art. 17) instead"
+                )
+        elif name not in chosen:
+            chosen.append(name)
+    return tuple(chosen), problems
+
+
+# -- the access report (Art. 15 and 20) -------------------------------------------------------
+
+
+@attrs.frozen
+class ReportItem:
+    """One item in an access report, with everything Art. 15(1) asks to be told about it.
+
+    :ivar purposes: the purposes it is processed for (the item's own, or else every
+        purpose the policy declares for its category and the subject's relation types).
+    :ivar status: its retention status (``kept``, ``waiting``, ``due``, ``uncovered``).
+    :ivar erase_at: when it will be erased under the current policy; ``None`` while the
+        event its period runs from has not happened (``rule`` says which).
+    :ivar hold: the legal hold that keeps it, if any (law and reason).
+    :ivar recipients: the recipients of its category and purposes (none by default).
+    :ivar restricted: whether a restriction (Art. 18) covers it now.
+    """
+
+    store: str
+    item: Item
+    purposes: tuple[Purpose, ...]
+    status: Status
+    erase_at: datetime | None
+    rule: str | None
+    hold_rule: str | None
+    recipients: tuple[str, ...]
+    restricted: bool
+
+    @property
+    def legal_bases(self) -> tuple[LegalBasis, ...]:
+        """The distinct legal bases of its purposes, in the order of Art. 6(1)."""
+        bases = {p.legal_basis for p in self.purposes}
+        return tuple(b for b in LegalBasis if b in bases)
+
+
+@attrs.frozen
+class AccessReport:
+    """Everything held about one subject, as of ``generated_at`` (Art. 15 and 20).
+
+    :ivar request: the request this report answers (``None`` for an ad-hoc report).
+    """
+
+    subject: Subject
+    generated_at: datetime
+    items: tuple[ReportItem, ...]
+    consents: tuple[Consent, ...]
+    requests: tuple[DataRequest, ...]
+    restrictions: tuple[Restriction, ...]
+    request: DataRequest | None = None
+
+    @property
+    def stores(self) -> dict[str, int]:
+        """How many items each store holds about the subject."""
+        counts: dict[str, int] = {}
+        for entry in self.items:
+            counts[entry.store] = counts.get(entry.store, 0) + 1
+        return counts
+
+
+def _purposes_of(item: Item, subject: Subject, policy: Policy) -> tuple[Purpose, ...]:
+    if item.purposes:
+        found = []
+        for name in item.purposes:
+            try:
+                found.append(policy.purpose(name))
+            except KeyError:
+                continue
+        return tuple(found)
+    seen: dict[str, Purpose] = {}
+    for rt in sorted(subject.relation_types):
+        for purpose in policy.purposes_for(rt, item.category):
+            seen.setdefault(purpose.id, purpose)
+    return tuple(seen.values())
+
+
+def _recipients_of(item: Item, purposes: Sequence[Purpose], policy: Policy) -> tuple[str, ...]:
+    names = {p.id for p in purposes}
+    return tuple(
+        r.id
+        for r in policy.recipients
+        if item.category in r.categories and (not r.purposes or names & set(r.purposes))
+    )
+
+
+def build_access_report(
+    subject: Subject,
+    items: Mapping[str, Sequence[Item]],
+    consents: Iterable[Consent],
+    requests: Iterable[DataRequest],
+    restrictions: Iterable[Restriction],
+    policy: Policy,
+    now: datetime,
+    request: DataRequest | None = None,
+) -> AccessReport:
+    """Build the access report of ``subject`` from its items in every store.
+
+    :param items: the subject's items, by store name (in the order to report them).
+    :raises ValueError: when an item is not the subject's or ``now`` is naive.
+    """
+    consents = tuple(consents)
+    restrictions = tuple(restrictions)
+    active = [r for r in restrictions if r.kind is RestrictionKind.RESTRICTION and r.active_at(now)]
+    entries: list[ReportItem] = []
+    for store, held in items.items():
+        for item in held:
+            decision = decide(item, subject, consents, policy, now)
+            purposes = _purposes_of(item, subject, policy)
+            entries.append(
+                ReportItem(
+                    store,
+                    item,
+                    purposes,
+                    decision.status,
+                    decision.due_at,
+                    decision.rule,
+                    decision.hold.rule if decision.hold is not None else None,
+                    _recipients_of(item, purposes, policy),
+                    any(r.category in (None, item.category) for r in active),
+                )
+            )
+    return AccessReport(
+        subject,
+        now,
+        tuple(entries),
+        consents,
+        tuple(sorted(requests, key=lambda r: (r.received_at, r.id))),
+        restrictions,
+        request,
+    )
+
+
+# -- erasure (Art. 17) ------------------------------------------------------------------------
+
+
+@attrs.frozen
+class KeptItem:
+    """An item an erasure request left in place, and the legal ground (Art. 17(3)(b)).
+
+    :ivar until: when it will be erased; ``None`` while the period's event has not happened.
+    """
+
+    store: str
+    category: str
+    field: str
+    rule: str
+    law: str
+    until: datetime | None
+
+
+def kept_item(store: str, decision: Decision) -> KeptItem:
+    """Describe an item ``erasure_plan`` keeps under a legal hold.
+
+    :raises ValueError: when the decision names no legal hold.
+    """
+    if decision.hold is None:
+        raise ValueError(f"item {decision.item.key} is not kept by a legal hold")
+    return KeptItem(
+        store,
+        decision.item.category,
+        decision.item.field,
+        decision.hold.rule,
+        decision.hold.hold.law,
+        decision.hold.until,
+    )
