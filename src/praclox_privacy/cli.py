@@ -663,3 +663,7 @@ main.add_command(export)
 from .commands_requests import request  # noqa: E402
 
 main.add_command(request)
+
+from .commands_check import check  # noqa: E402
+
+main.add_command(check)

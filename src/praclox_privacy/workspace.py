@@ -14,6 +14,9 @@ Example ``praclox-privacy.toml``::
     plugin = "files"
     path = "archive"
 
+    [check]                       # optional: settings of `praclox-privacy check`
+    statement = "docs/privacy.nl.md"
+
 Every operation that changes data goes through the workspace, which checks it against
 the policy, writes it, records an audit entry (in the same transaction when the data
 lives in the primary store) and then calls the plugin notification hooks.
@@ -78,6 +81,8 @@ class WorkspaceConfig:
     policy: str = "default"
     primary: str = "main"
     timezone: str = "Europe/Amsterdam"
+    check: dict[str, Any] = attrs.field(factory=dict)
+    """The ``[check]`` table: settings of ``praclox-privacy check`` (docs/check.md)."""
 
 
 def _system_clock() -> datetime:

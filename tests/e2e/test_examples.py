@@ -1,0 +1,42 @@
+"""Every script in examples/ runs, exits 0 and prints no traceback (as `nox -s examples`)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.py"))
+USE_CASES = {
+    "load_policy.py",
+    "open_workspace.py",
+    "register_relation.py",
+    "run_sweep.py",
+    "access_request.py",
+    "generate_statement.py",
+    "write_store_plugin.py",
+    "ci_check.py",
+}
+
+
+def test_every_use_case_has_an_example() -> None:
+    assert {p.name for p in EXAMPLES} >= USE_CASES
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
+def test_example_runs(script: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=120,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Traceback" not in output
+    assert result.stdout.strip(), f"{script.name} printed nothing"
+    assert not list(tmp_path.iterdir()), f"{script.name} left files behind"
