@@ -6,22 +6,24 @@ Heavy modules are imported inside the commands, so ``--help`` answers at once.
 
 import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
+from .cli_support import FORMAT_OPTION as _FORMAT
+from .cli_support import WORKSPACE_OPTION as _WORKSPACE
+from .cli_support import emit_json as _json
+from .cli_support import open_workspace as _workspace
+from .cli_support import print_problems as _print_problems
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from datetime import tzinfo
 
     from .domain.policy import Policy
     from .domain.records import Item, Subject
     from .sweep import SweepReport
-    from .workspace import Workspace
 
 __all__ = ["main"]
 
@@ -35,13 +37,6 @@ def _load(file: Path | None) -> "Policy":
     except PolicyError as exc:
         _print_problems(exc.source, [str(p) for p in exc.problems])
         raise SystemExit(1) from None
-
-
-def _print_problems(source: str, problems: list[str]) -> None:
-    n = len(problems)
-    click.echo(f"{source}: {n} problem{'s' if n != 1 else ''}", err=True)
-    for problem in problems:
-        click.echo(f"  {source}: {problem}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -178,52 +173,6 @@ def policy_init(path: Path) -> None:
 
 
 # -- workspaces --------------------------------------------------------------------------
-
-_WORKSPACE = click.option(
-    "--workspace",
-    "-w",
-    "workspace_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(),
-    show_default=True,
-    help="The workspace folder (with praclox-privacy.toml).",
-)
-_FORMAT = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
-
-
-@contextmanager
-def _workspace(path: Path) -> "Iterator[Workspace]":
-    """Open the workspace; report errors as the CLI's exit codes (2 config, 1 refused)."""
-    from .domain.errors import DocumentError, PracloxPrivacyError
-    from .workspace import Workspace
-
-    try:
-        ws = Workspace.open(path)
-    except DocumentError as exc:
-        _print_problems(exc.source, [str(p) for p in exc.problems])
-        raise SystemExit(2) from None
-    except PracloxPrivacyError as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        yield ws
-    except DocumentError as exc:
-        _print_problems(exc.source, [str(p) for p in exc.problems])
-        raise SystemExit(1) from None
-    except PracloxPrivacyError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        ws.close()
-
-
-def _json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 def _item_json(item: "Item") -> dict[str, Any]:

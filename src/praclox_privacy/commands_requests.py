@@ -16,6 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .cli_support import FORMAT_OPTION as _FORMAT
+from .cli_support import NOW_OPTION as _NOW
+from .cli_support import WORKSPACE_OPTION as _WORKSPACE
+from .cli_support import emit_json as _json
+from .cli_support import open_workspace as _workspace
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -27,29 +33,6 @@ __all__ = ["request"]
 _REQUEST_TYPES = ("access", "portability", "erasure", "rectification", "restriction", "objection")
 _GROUNDS = ("accuracy_contested", "unlawful", "legal_claims", "objection_pending")
 
-_WORKSPACE = click.option(
-    "--workspace",
-    "-w",
-    "workspace_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(),
-    show_default=True,
-    help="The workspace folder (with praclox-privacy.toml).",
-)
-_FORMAT = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
-_NOW = click.option(
-    "--now",
-    "now_text",
-    default=None,
-    help="Act as of this instant (ISO 8601; no offset: the workspace's time zone).",
-)
 _LANG = click.option(
     "--lang",
     type=click.Choice(["nl", "en"]),
@@ -120,10 +103,6 @@ def _restriction_json(r: "Restriction") -> dict[str, Any]:
     }
 
 
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-
-
 @click.group()
 def request() -> None:
     """Data-subject requests: register, verify and answer them (GDPR Art. 12-21)."""
@@ -145,7 +124,6 @@ def request_list(
     fmt: str,
 ) -> None:
     """List the request register, oldest first; OVERDUE marks a missed deadline."""
-    from .cli import _workspace
     from .requests_service import list_requests
 
     with _workspace(workspace_dir) as ws:
@@ -154,7 +132,7 @@ def request_list(
             ws, overdue=overdue, open_only=open_only, subject_id=subject_id, now=now
         )
         if fmt == "json":
-            _echo_json([_request_json(r, now) for r in found])
+            _json([_request_json(r, now) for r in found])
             return
         for r in found:
             click.echo(_request_line(ws, r, now))
@@ -189,7 +167,6 @@ def request_new(
     fmt: str,
 ) -> None:
     """Register a request; prints its id. Verify the requester next (`request verify`)."""
-    from .cli import _workspace
     from .domain.errors import InvalidValue
     from .domain.requests import Identity
     from .requests_service import receive_request
@@ -210,7 +187,7 @@ def request_new(
             ws, kind, identities, now=now, received_at=received, details=details, actor="cli"
         )
         if fmt == "json":
-            _echo_json(_request_json(added, now))
+            _json(_request_json(added, now))
         else:
             click.echo(added.id)
 
@@ -225,7 +202,6 @@ def request_intake(file: str, now_text: str | None, workspace_dir: Path) -> None
     Prints the request's OpenDSR status object; a malformed request exits 1 listing
     every problem.
     """
-    from .cli import _workspace
     from .requests_service import intake_opendsr, opendsr_status
 
     source = "<stdin>" if file == "-" else file
@@ -236,7 +212,7 @@ def request_intake(file: str, now_text: str | None, workspace_dir: Path) -> None
         raise click.ClickException(f"cannot read {file}: {exc.strerror}") from None
     with _workspace(workspace_dir) as ws:
         added = intake_opendsr(ws, data, source=source, now=_now(ws, now_text), actor="cli")
-        _echo_json(opendsr_status(ws, added))
+        _json(opendsr_status(ws, added))
 
 
 @request.command("status")
@@ -244,11 +220,10 @@ def request_intake(file: str, now_text: str | None, workspace_dir: Path) -> None
 @_WORKSPACE
 def request_status(request_id: str, workspace_dir: Path) -> None:
     """Print the OpenDSR status object of REQUEST."""
-    from .cli import _workspace
     from .requests_service import opendsr_status
 
     with _workspace(workspace_dir) as ws:
-        _echo_json(opendsr_status(ws, request_id))
+        _json(opendsr_status(ws, request_id))
 
 
 @request.command("show")
@@ -258,7 +233,6 @@ def request_status(request_id: str, workspace_dir: Path) -> None:
 @_FORMAT
 def request_show(request_id: str, now_text: str | None, workspace_dir: Path, fmt: str) -> None:
     """Show REQUEST: identities, deadline, verification and result."""
-    from .cli import _workspace
     from .requests_service import get_request
 
     with _workspace(workspace_dir) as ws:
@@ -266,7 +240,7 @@ def request_show(request_id: str, now_text: str | None, workspace_dir: Path, fmt
         found = get_request(ws, request_id)
         data = _request_json(found, now)
         if fmt == "json":
-            _echo_json(data)
+            _json(data)
             return
         click.echo(_request_line(ws, found, now))
         for identity in found.identities:
@@ -300,7 +274,6 @@ def request_verify(
     workspace_dir: Path,
 ) -> None:
     """Mark the requester's identity of REQUEST verified; nothing is exported or erased before."""
-    from .cli import _workspace
     from .requests_service import verify_request
 
     with _workspace(workspace_dir) as ws:
@@ -320,7 +293,6 @@ def request_extend(
     request_id: str, months: int, reason: str, now_text: str | None, workspace_dir: Path
 ) -> None:
     """Extend the deadline of REQUEST (GDPR Art. 12(3)): at most 2 months in all."""
-    from .cli import _workspace
     from .requests_service import extend_request
 
     with _workspace(workspace_dir) as ws:
@@ -336,7 +308,6 @@ def request_extend(
 @_WORKSPACE
 def request_cancel(request_id: str, reason: str, now_text: str | None, workspace_dir: Path) -> None:
     """Cancel REQUEST: withdrawn, unfounded, or no data held about the requester."""
-    from .cli import _workspace
     from .requests_service import cancel_request
 
     with _workspace(workspace_dir) as ws:
@@ -381,7 +352,6 @@ def request_access(
     holds, and recipients; plus consents, events, requests and restrictions.
     """
     from .access_report import render_report
-    from .cli import _workspace
     from .requests_service import answer_access
 
     with _workspace(workspace_dir) as ws:
@@ -422,7 +392,6 @@ def request_erase(
     store failed (run it again to finish).
     """
     from .access_report import erasure_text
-    from .cli import _workspace
     from .requests_service import erase_subject
 
     with _workspace(workspace_dir) as ws:
@@ -430,7 +399,7 @@ def request_erase(
             ws, subject_id, request_id=request_id, now=_now(ws, now_text), actor="cli"
         )
         if fmt == "json":
-            _echo_json(result.as_json())
+            _json(result.as_json())
         else:
             click.echo(erasure_text(result, ws.policy, lang, ws.timezone), nl=False)
             for store, error in result.failures:
@@ -466,7 +435,6 @@ def request_rectify(
     does).
     """
     from .access_report import rectification_text
-    from .cli import _workspace
     from .requests_service import rectify_data
 
     with _workspace(workspace_dir) as ws:
@@ -509,7 +477,6 @@ def request_restrict(
 ) -> None:
     """Restrict the processing of SUBJECT's data (Art. 18): kept, but not used, until lifted."""
     from .access_report import restriction_text
-    from .cli import _workspace
     from .requests_service import restrict_processing
 
     with _workspace(workspace_dir) as ws:
@@ -535,7 +502,6 @@ def request_restrict(
 def request_lift(restriction_id: int, lang: str, now_text: str | None, workspace_dir: Path) -> None:
     """Lift RESTRICTION (or withdraw an objection); tell the person first (Art. 18(3))."""
     from .access_report import lift_text
-    from .cli import _workspace
     from .requests_service import lift_restriction
 
     with _workspace(workspace_dir) as ws:
@@ -565,7 +531,6 @@ def request_object(
 ) -> None:
     """Record SUBJECT's objection (Art. 21): the purposes end at once, the others stay."""
     from .access_report import objection_text
-    from .cli import _workspace
     from .requests_service import object_to_processing
 
     with _workspace(workspace_dir) as ws:
@@ -586,14 +551,13 @@ def request_restrictions(
     subject_id: str, now_text: str | None, workspace_dir: Path, fmt: str
 ) -> None:
     """List SUBJECT's restrictions and objections (lifted ones too)."""
-    from .cli import _workspace
     from .requests_service import restrictions_of
 
     with _workspace(workspace_dir) as ws:
         now = _now(ws, now_text)
         found = restrictions_of(ws, subject_id)
         if fmt == "json":
-            _echo_json([_restriction_json(r) for r in found])
+            _json([_restriction_json(r) for r in found])
             return
         for r in found:
             state = "active" if r.active_at(now) else "lifted"
@@ -616,7 +580,6 @@ def request_usable(
 
     Exits 1 naming the restriction or objection that forbids it (the refusal is audited).
     """
-    from .cli import _workspace
     from .requests_service import ensure_usable
 
     with _workspace(workspace_dir) as ws:
