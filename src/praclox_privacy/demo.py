@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 from .domain.records import Consent, Evidence, Item
+from .guards_service import record_agreement
 from .sweep import SweepReport, run_sweep
 from .workspace import Workspace
 
@@ -69,6 +70,13 @@ def populate(ws: Workspace, clock: "_Clock") -> None:
         subject_id="client-hoekje",
         name="Praktijk 't Hoekje",
         email="post@hoekje.example",
+    )
+    record_agreement(  # S10: agreed beforehand, or the write is refused
+        ws,
+        "client-hoekje",
+        "client_data_transfer",
+        scope="een exportbestand om een importprobleem op te lossen",
+        agreed_at=clock.days_ago(61),
     )
     ws.write(
         [

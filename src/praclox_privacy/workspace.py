@@ -81,6 +81,8 @@ class WorkspaceConfig:
     policy: str = "default"
     primary: str = "main"
     timezone: str = "Europe/Amsterdam"
+    notify: dict[str, Any] = attrs.field(factory=dict)
+    """Settings of the built-in notifiers (``[notify.smtp]``, see docs/consent-and-guards.md)."""
     check: dict[str, Any] = attrs.field(factory=dict)
     """The ``[check]`` table: settings of ``praclox-privacy check`` (docs/check.md)."""
 
@@ -442,7 +444,10 @@ class Workspace:
         Hooks run after the commit; an exception a hook raises reaches the caller, but the
         data is stored.
         """
+        from .guards_service import check_write
+
         target = self.store(name)
+        items = check_write(self, items)  # S10, S13: agreements and prior consents
         categories: dict[str, int] = {}
         subjects: set[str] = set()
         hooked = notify and bool(self.plugin_manager.hook.items_written.get_hookimpls())

@@ -263,6 +263,11 @@ def test_S10_client_system_data_goes_30_days_after_use_or_the_agreements_end_whi
     event(root, "hoek", "agreement_ended", datetime(2024, 6, 1, tzinfo=UTC))
     event(root, "linde", "agreement_ended", AGREEMENT_ENDED)
     event(root, "linde", "used", datetime(2024, 5, 1, 10, 0, tzinfo=UTC))
+    for client in ("hoek", "linde"):  # agreed beforehand, or the import is refused
+        ok(
+            "agreement", "record", client, "--kind", "client_data_transfer",
+            "--agreed-at", "2024-02-01", "-w", root,
+        )  # fmt: skip
     sent = datetime(2024, 2, 15, tzinfo=UTC)
     import_items(
         root,

@@ -25,6 +25,7 @@ from click.testing import CliRunner, Result
 from praclox_privacy import Consent, Evidence, Item, decide
 from praclox_privacy.cli import main
 from praclox_privacy.domain.policy import RetentionAction
+from praclox_privacy.guards_service import record_agreement
 from praclox_privacy.policy_files import default_policy_text
 from praclox_privacy.ports import ANONYMISED, ErasedItems, StoreUnavailable
 from praclox_privacy.stores.files import FilesStore
@@ -199,6 +200,11 @@ def register(ws: Workspace) -> None:
             ws.record_event(sid, name, at)
     ws.ledger.add_consent(keep_application("a-consent", N_4M + timedelta(days=1)))
     ws.ledger.add_consent(keep_application("a-withdrawn", N_4M + timedelta(days=1)).withdraw(N_1M))
+    # The guards (S10, S13): a transfer agreement and prior recording consents.
+    record_agreement(ws, "c-ended", "client_data_transfer", agreed_at=BEFORE - timedelta(days=1))
+    for sid, call in (("p-ended", "call-1"), ("p-ended", "call-2"), ("p-active", "call-0")):
+        given = Consent(sid, "recording", BEFORE, Evidence("phone", "ok", "test"), scope=call)
+        ws.ledger.add_consent(given)
 
 
 def expected_after_sweep(ws: Workspace, items: list[Item]) -> dict[str, list[tuple[Any, ...]]]:
