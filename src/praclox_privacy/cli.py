@@ -616,3 +616,15 @@ main.add_command(request)
 from .commands_check import check  # noqa: E402
 
 main.add_command(check)
+
+from .commands_guards import agreement, consent, disclosure, guard, staff  # noqa: E402
+
+main.add_command(consent)
+main.add_command(disclosure)
+main.add_command(staff)
+main.add_command(guard)
+main.add_command(agreement)
+
+from .commands_agenda import agenda  # noqa: E402
+
+main.add_command(agenda)

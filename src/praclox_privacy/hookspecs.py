@@ -12,9 +12,11 @@ import pluggy
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from .domain.guards import DisclosureRequest
     from .domain.policy import RetentionAction
     from .domain.records import Item, ItemKey
     from .ports import StoreKind
+    from .workspace import Workspace
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
 
@@ -50,4 +52,22 @@ def items_erased(store: str, keys: "Sequence[ItemKey]", action: "RetentionAction
     :param store: the store's name in the workspace.
     :param keys: the keys of the items erased or anonymised.
     :param action: ``erase`` or ``anonymise``.
+    """
+
+
+@hookspec
+def ask_consent(
+    request: "DisclosureRequest", subject_id: str, workspace: "Workspace"
+) -> "str | None":
+    """Ask the person ``subject_id`` whether ``request`` (a third party's) may go ahead (S9).
+
+    Every notifier is called, each on its own: one that raises leaves the request pending
+    and is audited as failed; the others still run. A notifier never decides anything:
+    the person's answer is recorded later with ``disclosure decide``.
+
+    :param request: the disclosure request, as recorded.
+    :param subject_id: whose data is asked for (the person to ask).
+    :param workspace: the open workspace (its config, policy and stores).
+    :returns: how the person was asked (e.g. ``"smtp:anna@example.org"``), or ``None``
+        when this notifier is not configured.
     """

@@ -27,6 +27,8 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "memory": "praclox_privacy.stores.memory",
     "sql": "praclox_privacy.stores.sql",
     "files": "praclox_privacy.stores.files",
+    "notify": "praclox_privacy.notify",
+    "caldav": "praclox_privacy.stores.caldav",
 }
 """Entry-point name -> module of the built-in plugins."""
 

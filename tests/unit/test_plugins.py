@@ -118,9 +118,9 @@ def workspace(tmp_path: Path, recorder: Recorder) -> Iterator[Workspace]:
 def test_hook_register_stores() -> None:
     pm = make_plugin_manager(load_entrypoints=False)
     kinds = store_kinds(pm)
-    assert set(kinds) == {"memory", "sql", "files"}
+    assert set(kinds) == {"memory", "sql", "files", "caldav"}
     owners = {impl.plugin_name for impl in pm.hook.register_stores.get_hookimpls()}
-    assert owners == {"memory", "sql", "files"}
+    assert owners == {"memory", "sql", "files", "caldav"}
     for name, kind in kinds.items():
         assert isinstance(kind, StoreKind)
         assert kind.name == name
@@ -136,7 +136,7 @@ def test_hook_register_stores_a_third_party_kind() -> None:
     pm = make_plugin_manager(load_entrypoints=False, plugins=[plugin])
     pm.check_pending()
     kinds = store_kinds(pm)
-    assert set(kinds) == {"memory", "sql", "files", "scratch"}
+    assert set(kinds) == {"memory", "sql", "files", "caldav", "scratch"}
     assert pm.get_plugin("praclox_privacy_scratch") is plugin
 
 
@@ -377,7 +377,7 @@ def test_a_claimed_builtin_name_names_the_distribution(
 
 # -- loading is cheap ------------------------------------------------------------------
 
-HEAVY = ("sqlalchemy", "click", "rich", "httpx")
+HEAVY = ("sqlalchemy", "click", "rich", "httpx", "caldav", "icalendar", "niquests")
 
 
 def _imported_after(code: str) -> set[str]:
@@ -399,3 +399,46 @@ def test_loading_the_builtin_plugins_imports_no_backend() -> None:
         "store_kinds(make_plugin_manager(load_entrypoints=False))"
     )
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+
+
+# -- ask_consent -------------------------------------------------------------------------
+
+
+def test_hook_ask_consent(tmp_path: Path) -> None:
+    from praclox_privacy import disclosure
+    from praclox_privacy.domain.guards import DisclosureRequest, DisclosureStatus
+
+    calls: list[tuple[DisclosureRequest, str, Workspace]] = []
+
+    @attrs.define
+    class Notifier:
+        @praclox_privacy.hookimpl
+        def ask_consent(
+            self, request: DisclosureRequest, subject_id: str, workspace: Workspace
+        ) -> str:
+            calls.append((request, subject_id, workspace))
+            return "pigeon"
+
+    class Failing:
+        @praclox_privacy.hookimpl
+        def ask_consent(self, subject_id: str) -> None:
+            raise RuntimeError("no pigeons left")
+
+    Workspace.init(tmp_path)
+    pm = make_plugin_manager(load_entrypoints=False, plugins=[Notifier(), Failing()])
+    pm.check_pending()
+    with Workspace.open(tmp_path, plugin_manager=pm, clock=lambda: NOW) as ws:
+        ws.add_subject(["contact_person"], subject_id="jan")  # no e-mail, no [notify.smtp]
+        req = disclosure.request(ws, "jan", "Acme BV", ["person_name"], "mailing")
+        assert [(r.id, s, w) for r, s, w in calls] == [(req.id, "jan", ws)]
+        assert req.status is DisclosureStatus.PENDING
+        entries = {e.action: e.details for e in ws.audit_entries("jan")}
+        assert entries["disclosure.asked"]["how"] == "pigeon"
+        assert "no pigeons left" in entries["disclosure.ask_failed"]["error"]
+        assert "disclosure.not_asked" not in entries
+
+
+def test_hook_ask_consent_builtin_notifier_is_a_plugin() -> None:
+    pm = make_plugin_manager(load_entrypoints=False)
+    owners = {impl.plugin_name for impl in pm.hook.ask_consent.get_hookimpls()}
+    assert owners == {"notify"}
