@@ -457,11 +457,12 @@ class Ledger:
             rows = conn.execute(sa.select(c).order_by(c.c.id)).all()
         found: dict[str, list[Consent]] = {}
         for r in rows:
-            found.setdefault(r.subject_id, []).append(self._consent(r))
+            found.setdefault(r.subject_id, []).append(self.consent_from_row(r))
         return found
 
     @staticmethod
-    def _consent(r: Any) -> Consent:
+    def consent_from_row(r: Any) -> Consent:
+        """Build a :class:`Consent` from a row of the consents table."""
         return Consent(
             r.subject_id,
             r.kind,
@@ -479,15 +480,4 @@ class Ledger:
             rows = conn.execute(
                 sa.select(c).where(c.c.subject_id == subject_id).order_by(c.c.id)
             ).all()
-        return [
-            Consent(
-                r.subject_id,
-                r.kind,
-                r.granted_at,
-                Evidence(r.method, r.text, r.reference),
-                r.withdrawn_at,
-                r.until,
-                r.scope,
-            )
-            for r in rows
-        ]
+        return [self.consent_from_row(r) for r in rows]

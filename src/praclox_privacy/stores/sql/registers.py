@@ -19,7 +19,7 @@ from ...domain.guards import (
     Employment,
     StaffMember,
 )
-from ...domain.records import Consent, Evidence
+from ...domain.records import Consent
 from .ledger import Ledger, LedgerError
 
 __all__ = ["ConsentRecord", "Registers"]
@@ -45,18 +45,7 @@ class Registers:
 
     @staticmethod
     def _consent(r: Any) -> ConsentRecord:
-        return ConsentRecord(
-            int(r.id),
-            Consent(
-                r.subject_id,
-                r.kind,
-                r.granted_at,
-                Evidence(r.method, r.text, r.reference),
-                r.withdrawn_at,
-                r.until,
-                r.scope,
-            ),
-        )
+        return ConsentRecord(int(r.id), Ledger.consent_from_row(r))
 
     def consent_records(self, subject_id: str | None = None) -> list[ConsentRecord]:
         """Return the consents (of ``subject_id``, or all), oldest first, with their ids."""
