@@ -27,9 +27,9 @@ import attrs
 import sqlalchemy as sa
 
 from .domain.errors import PracloxPrivacyError
-from .domain.policy import COLLECTED, RetentionAction
+from .domain.policy import RetentionAction
 from .domain.records import ItemKey
-from .domain.sweep_plan import DueSelection, HeldBack, SweepPlan, plan_sweep
+from .domain.sweep_plan import DueSelection, HeldBack, SweepPlan
 from .ports import DueQuery, Store, StoreError
 
 if TYPE_CHECKING:
@@ -150,13 +150,14 @@ class SweepReport:
 
 
 def plan(ws: "Workspace", now: datetime) -> SweepPlan:
-    """Plan a sweep of ``ws`` at ``now`` from its ledger (subjects, events, consents)."""
-    always = {
-        rt for rule in ws.policy.retention if COLLECTED in rule.after for rt in rule.relation_types
-    }
-    subjects = ws.ledger.sweep_subjects(always)
-    consents = ws.ledger.all_consents()
-    return plan_sweep(subjects, consents, ws.policy, now)
+    """Plan a sweep of ``ws`` at ``now`` from its ledger (subjects, events, consents).
+
+    Simple subjects are planned inside the ledger's database, the others in Python; the
+    plan is the one :func:`~praclox_privacy.domain.sweep_plan.plan_sweep` makes.
+    """
+    from .stores.sql.sweep_planner import plan_from_ledger
+
+    return plan_from_ledger(ws.ledger, ws.policy, now)
 
 
 def _batches(selection: DueSelection, size: int) -> Iterator[DueQuery]:

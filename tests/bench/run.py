@@ -100,9 +100,10 @@ def main() -> None:
         "## Retention sweep (issue: retention sweep)",
         "",
         f"{sweep['items']:,} items of {int(sweep['items']) // 10:,} applicants, half of them "
-        "rejected long enough ago to be due. `run_sweep` (load the subjects that can be due "
-        "from the ledger, plan per subject, erase in batches of 2,000 subjects, each batch "
-        "committed with its audit entry, exact per-subject report) against one hand-written "
+        "rejected long enough ago to be due. `run_sweep` (plan from the ledger: simple subjects "
+        "in SQL, the others per subject in Python; erase in batches of 2,000 subjects, each "
+        "batch committed with its audit entry, exact per-subject report) against one "
+        "hand-written "
         "`DELETE ... WHERE subject_id IN (SELECT ... FROM events ...)` on an identical copy.",
         "",
         "| run | seconds | items/s | peak memory (MB) |",

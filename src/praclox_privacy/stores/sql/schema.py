@@ -130,7 +130,7 @@ def make_tables(prefix: str) -> Tables:
         Column("subject_id", _key(128), nullable=False),
         Column("name", _key(64), nullable=False),
         Column("at", UTCDateTime(), nullable=False),
-        Index(f"{prefix}events_subject", "subject_id"),
+        Index(f"{prefix}events_subject", "subject_id", "name", "at"),
         Index(f"{prefix}events_name_at", "name", "at"),
         **opts,
     )
