@@ -316,44 +316,6 @@ class Ledger:
             key=lambda s: s.id,
         )
 
-    def sweep_subjects(self, always: Iterable[str] = ()) -> list[Subject]:
-        """Return the subjects a sweep may find due.
-
-        Those are the subjects with an event, or with a relation type in ``always`` (types
-        with rules measured from collection); the others wait for an event. Two queries;
-        organisations are not loaded (the sweep does not need them).
-        """
-        r, e = self._t.relations, self._t.events
-        candidates: Any = sa.select(e.c.subject_id)
-        types = sorted(set(always))
-        if types:
-            candidates = sa.union(
-                candidates, sa.select(r.c.subject_id).where(r.c.relation_type.in_(types))
-            )
-        with self.database.begin() as conn:
-            rel_rows = conn.execute(
-                sa.select(r.c.subject_id, r.c.relation_type).where(r.c.subject_id.in_(candidates))
-            ).all()
-            ev_rows = conn.execute(
-                sa.select(e.c.subject_id, e.c.name, e.c.at).order_by(e.c.id)
-            ).all()
-        relation_types: dict[str, set[str]] = {}
-        for subject_id, relation_type in rel_rows:
-            relation_types.setdefault(subject_id, set()).add(relation_type)
-        interned: dict[frozenset[str], frozenset[str]] = {}
-        events: dict[str, list[SubjectEvent]] = {}
-        with attrs.validators.disabled():
-            for subject_id, name, at in ev_rows:
-                events.setdefault(subject_id, []).append(SubjectEvent(name, at))
-            return [
-                Subject(
-                    subject_id,
-                    interned.setdefault(frozenset(types_), frozenset(types_)),
-                    tuple(events.get(subject_id, ())),
-                )
-                for subject_id, types_ in sorted(relation_types.items())
-            ]
-
     @staticmethod
     def _select_in(conn: Connection, stmt: Any, column: Any, wanted: list[str] | None) -> list[Any]:
         if wanted is None:
