@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .cli_support import print_problems as _problems
+
 if TYPE_CHECKING:
     from .domain.policy import Policy
 
@@ -48,13 +50,6 @@ _LANG = click.option(
     show_default=True,
     help="Language.",
 )
-
-
-def _problems(source: str, problems: list[str]) -> None:
-    n = len(problems)
-    click.echo(f"{source}: {n} problem{'s' if n != 1 else ''}", err=True)
-    for problem in problems:
-        click.echo(f"  {source}: {problem}", err=True)
 
 
 def _policy(policy_file: Path | None, workspace_dir: Path | None) -> tuple["Policy", str]:
