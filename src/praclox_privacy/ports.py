@@ -24,7 +24,7 @@ import attrs
 
 from .domain.errors import PracloxPrivacyError
 from .domain.policy import Policy, RetentionAction
-from .domain.records import Item, ItemKey
+from .domain.records import Item, ItemKey, Subject
 
 __all__ = [
     "ANONYMISED",
@@ -38,6 +38,7 @@ __all__ = [
     "StoreError",
     "StoreKind",
     "StoreUnavailable",
+    "SubjectSource",
     "WriteRefused",
     "check_storable",
 ]
@@ -266,4 +267,35 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections and locks; the store is not used afterwards."""
+        ...
+
+
+@runtime_checkable
+class SubjectSource(Protocol):
+    """A store that holds subjects of its own: a CRM, an application's own tables.
+
+    Such a store knows who its subjects are, which relation types they hold and when
+    their lifecycle events happened (a party deactivated, an applicant rejected). The
+    workspace registers them in its ledger (ids, relation types and events, never the
+    data values) through :meth:`Workspace.sync_subjects
+    <praclox_privacy.workspace.Workspace.sync_subjects>`, so requests, the sweep and
+    ``check`` cover data that lives only there. The store's own view wins: syncing
+    replaces the ledger's relation types and events of a subject with the store's.
+    """
+
+    def find_subjects(self, kind: str, value: str) -> list[str]:
+        """Return the ids of the subjects an identity points to, sorted.
+
+        :param kind: an identity kind: ``email`` (compared ignoring case), or one the
+            store documents (``party_code``, ``customer_number``, ...). Unknown kinds
+            find nothing.
+        """
+        ...
+
+    def subject(self, subject_id: str) -> Subject | None:
+        """Return the subject ``subject_id`` as the store knows it, or ``None``."""
+        ...
+
+    def subjects(self) -> Iterator[Subject]:
+        """Yield every subject the store holds, each once."""
         ...

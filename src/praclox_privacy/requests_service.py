@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .domain.policy import RelationKind, RetentionAction
-from .domain.records import Item, ItemKey
+from .domain.records import Item, ItemKey, Subject
 from .domain.requests import (
     AccessReport,
     DataRequest,
@@ -50,7 +50,7 @@ from .domain.requests import (
     verify,
 )
 from .domain.retention import erasure_plan
-from .ports import StoreError
+from .ports import StoreError, SubjectSource
 
 if TYPE_CHECKING:
     from .stores.sql.request_register import RequestRegister
@@ -64,6 +64,7 @@ __all__ = [
     "access_report",
     "answer_access",
     "cancel_request",
+    "current_subject",
     "ensure_usable",
     "erase_subject",
     "extend_request",
@@ -241,8 +242,12 @@ def find_subjects(ws: "Workspace", identities: Iterable[Identity]) -> list[str]:
 
     A ``subject_id`` identity names its subject; an ``email`` identity finds the subjects
     that hold that address (ignoring case) in a category with an ``email`` field, in every
-    SQL store of the workspace (one statement per store). Files, memory and third-party
-    stores are not searched: a subject known only there is named by its id.
+    SQL store of the workspace (one statement per store). Stores that hold subjects of
+    their own (:class:`~praclox_privacy.ports.SubjectSource`: mapped databases, a CRM) are
+    asked for every identity, of any kind they know (``email``, ``party_code``, ...); the
+    subjects they find are registered in the ledger (ids, relation types and events only).
+    Files, memory and other third-party stores are not searched: a subject known only
+    there is named by its id.
     """
     from .stores.sql.request_register import RequestRegister
     from .stores.sql.store import SqlStore
@@ -267,7 +272,40 @@ def find_subjects(ws: "Workspace", identities: Iterable[Identity]) -> list[str]:
                             store.database, categories, EMAIL_FIELD, email
                         )
                     )
+    for name in ws.subject_sources():
+        source = ws.store(name)
+        assert isinstance(source, SubjectSource)
+        ids: set[str] = set()
+        for identity in identities:
+            if not identity.usable:
+                continue
+            if identity.kind == "subject_id":
+                if source.subject(identity.value) is not None:
+                    ids.add(identity.value)
+            else:
+                ids.update(source.find_subjects(identity.kind, identity.value))
+        if ids:
+            ws.sync_subjects(name, ids, actor="request")
+            found.update(ids)
     return sorted(s for s in found if ws.ledger.has_subject(s))
+
+
+def current_subject(ws: "Workspace", subject_id: str) -> Subject:
+    """Return ``subject_id`` from the ledger, refreshed first from the stores that hold it.
+
+    A subject that lives in a :class:`~praclox_privacy.ports.SubjectSource` store (a
+    mapped table, a CRM) may have changed there since it was registered: its relation
+    types and events are synced before a request is answered, so retention and legal
+    holds are judged on what the store says now.
+
+    :raises LedgerError: when no store knows the subject.
+    """
+    for name in ws.subject_sources():
+        source = ws.store(name)
+        assert isinstance(source, SubjectSource)
+        if source.subject(subject_id) is not None:
+            ws.sync_subjects(name, [subject_id], actor="request")
+    return ws.ledger.subject(subject_id)
 
 
 def verify_request(
@@ -417,7 +455,7 @@ def access_report(
     now = _now(ws, now)
     reg = register(ws)
     return build_access_report(
-        ws.ledger.subject(subject_id),
+        current_subject(ws, subject_id),
         ws.items_of(subject_id),
         ws.ledger.consents_of(subject_id),
         reg.find(subject_id=subject_id),
@@ -447,7 +485,7 @@ def answer_access(
     :raises RequestRefused: when there is no such request (nothing is exported).
     """
     now = _now(ws, now)
-    subject = ws.ledger.subject(subject_id)  # an unknown subject is an error naming it
+    subject = current_subject(ws, subject_id)  # an unknown subject is an error naming it
     request = _actionable(ws, subject_id, (RequestType.ACCESS, RequestType.PORTABILITY), request_id)
     reg = register(ws)
     items = ws.items_of(subject_id)
@@ -561,7 +599,7 @@ def erase_subject(
     :raises RequestRefused: when there is no verified erasure request (nothing is erased).
     """
     now = _now(ws, now)
-    subject = ws.ledger.subject(subject_id)
+    subject = current_subject(ws, subject_id)
     request = _actionable(ws, subject_id, (RequestType.ERASURE,), request_id)
     reg = register(ws)
     consents = ws.ledger.consents_of(subject_id)
@@ -648,7 +686,7 @@ def rectify_data(
     :raises WriteRefused: when an added item is not allowed by the policy.
     """
     now = _now(ws, now)
-    ws.ledger.subject(subject_id)
+    current_subject(ws, subject_id)
     request = _actionable(ws, subject_id, (RequestType.RECTIFICATION,), request_id)
     key = ItemKey(subject_id, category, field)
     names = [store] if store is not None else ws.store_names
@@ -732,7 +770,7 @@ def restrict_processing(
     except ValueError:
         allowed = ", ".join(g.value for g in RestrictionGround)
         raise RequestRefused(f"{ground!r} is not a ground of Art. 18(1) ({allowed})") from None
-    ws.ledger.subject(subject_id)
+    current_subject(ws, subject_id)
     if category is not None:
         try:
             ws.policy.category(category)
@@ -790,7 +828,7 @@ def object_to_processing(
     :raises RequestRefused: listing every problem with the purposes named.
     """
     now = _now(ws, now)
-    subject = ws.ledger.subject(subject_id)
+    subject = current_subject(ws, subject_id)
     chosen, problems = check_objection(ws.policy, subject.relation_types, purposes)
     if problems:
         raise RequestRefused("objection refused: " + "; ".join(problems))

@@ -37,7 +37,7 @@ import attrs
 from .domain.errors import PracloxPrivacyError, Problem, WorkspaceError
 from .domain.policy import Policy, RetentionAction
 from .domain.records import Item, ItemKey, Subject, SubjectEvent
-from .ports import Store, StoreContext, StoreKind, WriteRefused
+from .ports import Store, StoreContext, StoreKind, SubjectSource, WriteRefused
 
 if TYPE_CHECKING:
     import pluggy
@@ -580,6 +580,65 @@ class Workspace:
         return rectify_and_audit()
 
     # -- audit ---------------------------------------------------------------------------
+
+    # -- subjects held in other stores ----------------------------------------------------
+
+    def subject_sources(self) -> list[str]:
+        """Return the names of the stores that hold subjects of their own (SubjectSource)."""
+        return [n for n in self.store_names if isinstance(self.store(n), SubjectSource)]
+
+    def sync_subjects(
+        self,
+        store: str,
+        subject_ids: Iterable[str] | None = None,
+        actor: str = "api",
+    ) -> dict[str, str]:
+        """Register the subjects a :class:`SubjectSource` store holds in the ledger.
+
+        Only ids, relation types, organisations and lifecycle events are recorded, never
+        data values; the store's view replaces the ledger's (see
+        :meth:`Ledger.sync_subject <praclox_privacy.stores.sql.ledger.Ledger.sync_subject>`).
+        Relation types and events the policy does not declare are refused before anything
+        is recorded.
+
+        :param subject_ids: only these (default: every subject of the store). An id the
+            store does not know is reported as ``missing`` and left as it is.
+        :returns: per subject id, ``added``, ``updated``, ``unchanged`` or ``missing``.
+        :raises OperationRefused: when ``store`` holds no subjects of its own, or names a
+            relation type or event the policy does not declare.
+        """
+        from .domain.policy import COLLECTED
+
+        source = self.store(store)
+        if not isinstance(source, SubjectSource):
+            raise OperationRefused(f"store {store!r} holds no subjects of its own")
+        if subject_ids is None:
+            found: dict[str, Subject | None] = {s.id: s for s in source.subjects()}
+        else:
+            found = {i: source.subject(i) for i in sorted(set(subject_ids))}
+        declared_events = {e.id for e in self.policy.events} - {COLLECTED}
+        for subject_id, subject in found.items():
+            if subject is None:
+                continue
+            try:
+                self._check_relation_types(subject.relation_types)
+            except OperationRefused as exc:
+                raise OperationRefused(f"store {store!r}, subject {subject_id!r}: {exc}") from None
+            unknown = sorted({e.name for e in subject.events} - declared_events)
+            if unknown:
+                raise OperationRefused(
+                    f"store {store!r}, subject {subject_id!r}: lifecycle event "
+                    f"{', '.join(map(repr, unknown))} is not declared in the policy"
+                )
+        outcome: dict[str, str] = {}
+        with self._primary_database().begin():
+            for subject_id, subject in found.items():
+                outcome[subject_id] = (
+                    "missing"
+                    if subject is None
+                    else self.ledger.sync_subject(subject, store, actor)
+                )
+        return outcome
 
     def audit_entries(
         self, subject_id: str | None = None, limit: int | None = None

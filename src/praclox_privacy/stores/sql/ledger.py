@@ -382,6 +382,89 @@ class Ledger:
             )
         return self.subject(subject_id)
 
+    def sync_subject(self, subject: Subject, source: str, actor: str = "system") -> str:
+        """Make the ledger's entry of ``subject`` what ``source`` (a store) says it is.
+
+        Registers the subject when it is new; otherwise replaces its relation types,
+        events and organisation when they differ. Audited (``subject.synced``) only when
+        something changed.
+
+        :returns: ``added``, ``updated`` or ``unchanged``.
+        """
+        t = self._t
+        events = sorted((e.name, e.at.astimezone(UTC)) for e in subject.events)
+        with self.database.begin() as conn:
+            if not self._exists(conn, subject.id):
+                conn.execute(
+                    t.subjects.insert().values(
+                        id=subject.id, organisation=subject.organisation, created_at=self._clock()
+                    )
+                )
+                old_types: list[str] = []
+                old_events: list[tuple[str, datetime]] = []
+                old_org = subject.organisation
+                outcome = "added"
+            else:
+                old_types = sorted(
+                    conn.execute(
+                        sa.select(t.relations.c.relation_type).where(
+                            t.relations.c.subject_id == subject.id
+                        )
+                    ).scalars()
+                )
+                old_events = sorted(
+                    (r.name, r.at)
+                    for r in conn.execute(
+                        sa.select(t.events.c.name, t.events.c.at).where(
+                            t.events.c.subject_id == subject.id
+                        )
+                    )
+                )
+                old_org = conn.execute(
+                    sa.select(t.subjects.c.organisation).where(t.subjects.c.id == subject.id)
+                ).scalar_one()
+                outcome = "updated"
+            new_types = sorted(subject.relation_types)
+            if outcome == "updated" and (old_types, old_events, old_org) == (
+                new_types,
+                events,
+                subject.organisation,
+            ):
+                return "unchanged"
+            if old_org != subject.organisation:
+                conn.execute(
+                    t.subjects.update()
+                    .where(t.subjects.c.id == subject.id)
+                    .values(organisation=subject.organisation)
+                )
+            if old_types != new_types:
+                conn.execute(t.relations.delete().where(t.relations.c.subject_id == subject.id))
+                if new_types:
+                    conn.execute(
+                        t.relations.insert(),
+                        [{"subject_id": subject.id, "relation_type": rt} for rt in new_types],
+                    )
+            if old_events != events:
+                conn.execute(t.events.delete().where(t.events.c.subject_id == subject.id))
+                if events:
+                    conn.execute(
+                        t.events.insert(),
+                        [{"subject_id": subject.id, "name": n, "at": at} for n, at in events],
+                    )
+            self.audit(
+                "subject.synced",
+                {
+                    "source": source,
+                    "outcome": outcome,
+                    "relation_types": new_types,
+                    "events": [{"event": n, "at": at.isoformat()} for n, at in events],
+                    "organisation": subject.organisation,
+                },
+                subject.id,
+                actor,
+            )
+        return outcome
+
     # -- consents ------------------------------------------------------------------------
 
     def add_consent(self, consent: Consent, actor: str = "system") -> int:
