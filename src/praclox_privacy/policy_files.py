@@ -26,6 +26,7 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .domain.errors import DocumentError, InvalidValue, PolicyError, Problem
+from .domain.mapping import Mapping
 from .domain.periods import Period, PeriodFormatError
 from .domain.policy import Policy
 from .domain.validation import check_policy, errors_of
@@ -46,6 +47,7 @@ DEFAULT_POLICY_NAME = "praclox-policy.toml"
 """File name of Praclox's own policy, shipped inside the package."""
 
 _RENAMES: dict[type, dict[str, str]] = {
+    Mapping: {"tables": "table"},
     Policy: {
         "relation_types": "relation_type",
         "categories": "category",

@@ -7,6 +7,7 @@ import attrs
 __all__ = [
     "DocumentError",
     "InvalidValue",
+    "MappingError",
     "PolicyError",
     "PracloxPrivacyError",
     "Problem",
@@ -64,6 +65,10 @@ class DocumentError(PracloxPrivacyError):
 
 class PolicyError(DocumentError):
     """A policy could not be loaded or is not valid; lists every problem with its location."""
+
+
+class MappingError(DocumentError):
+    """A table mapping is not valid, or does not match the policy or the live schema."""
 
 
 class WorkspaceError(DocumentError):
