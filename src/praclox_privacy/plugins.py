@@ -26,6 +26,7 @@ __all__ = [
 BUILTIN_PLUGINS: dict[str, str] = {
     "memory": "praclox_privacy.stores.memory",
     "sql": "praclox_privacy.stores.sql",
+    "sql-mapped": "praclox_privacy.stores.mapped",
     "files": "praclox_privacy.stores.files",
     "notify": "praclox_privacy.notify",
     "caldav": "praclox_privacy.stores.caldav",

@@ -535,6 +535,9 @@ class ErasureResult:
     recipients: tuple[str, ...] = ()
     members_kept: tuple[str, ...] = ()
     failures: tuple[tuple[str, str], ...] = ()
+    rows_kept: tuple[tuple[str, str], ...] = ()
+    """``(store, what)`` for rows of a mapped database whose data was cleared but which
+    stayed, because other rows (another subject's, or legally held ones) reference them."""
 
     @property
     def done(self) -> bool:
@@ -574,6 +577,7 @@ class ErasureResult:
             "contact_persons_kept": list(self.members_kept),
             "ledger_kept": True,
             "failures": [{"store": s, "error": e} for s, e in self.failures],
+            "rows_kept": [{"store": s, "row": r} for s, r in self.rows_kept],
         }
 
 
@@ -606,6 +610,7 @@ def erase_subject(
     erased: dict[str, tuple[ItemKey, ...]] = {}
     kept: list[KeptItem] = []
     failures: list[tuple[str, str]] = []
+    rows_kept: list[tuple[str, str]] = []
     categories: set[str] = set()
     reason = f"erasure request {request.id} (GDPR Art. 17)"
     for name in ws.store_names:
@@ -617,6 +622,9 @@ def erase_subject(
                 keys = tuple(i.key for i in erasable)
                 ws.erase(keys, store=name, action=RetentionAction.ERASE, actor=actor, reason=reason)
                 erased[name] = keys
+                rows_kept.extend(
+                    (name, str(row)) for row in getattr(ws.store(name), "kept_rows", ())
+                )
                 categories.update(k.category for k in keys)
         except StoreError as error:
             failures.append((name, str(error)))
@@ -628,7 +636,15 @@ def erase_subject(
     ):
         members = tuple(reg.members_of(subject_id))
     result = ErasureResult(
-        request, subject_id, now, erased, tuple(kept), recipients, members, tuple(failures)
+        request,
+        subject_id,
+        now,
+        erased,
+        tuple(kept),
+        recipients,
+        members,
+        tuple(failures),
+        tuple(rows_kept),
     )
     summary = {
         "type": request.type.value,

@@ -18,10 +18,11 @@ batch. Safety:
   stores still complete, and :attr:`SweepReport.ok` is false.
 """
 
+import contextlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import attrs
 import sqlalchemy as sa
@@ -33,6 +34,7 @@ from .domain.sweep_plan import DueSelection, HeldBack, SweepPlan
 from .ports import DueQuery, Store, StoreError
 
 if TYPE_CHECKING:
+    from .stores.mapped.store import MappedStore
     from .workspace import Workspace
 
 __all__ = [
@@ -66,6 +68,10 @@ class Erased:
     action: RetentionAction
     count: int
     subjects: tuple[str, ...]
+    table: str | None = None
+    """For a mapped database: the table (``count`` is then rows of that table)."""
+    kept: int = 0
+    """For a mapped database: rows cleared but kept, because other rows reference them."""
 
 
 @attrs.frozen
@@ -130,6 +136,7 @@ class SweepReport:
                     "action": e.action.value,
                     "count": e.count,
                     "subjects": list(e.subjects),
+                    **({"table": e.table, "kept": e.kept} if e.table is not None else {}),
                 }
                 for e in self.erased
             ],
@@ -232,9 +239,13 @@ class _Sweep:
         per_store = sum(-(-len(s.subject_ids) // size) for s in the_plan.selections)
         batches = per_store * len(ws.store_names)
         done = 0
+        self._open_stores()
         for name in ws.store_names:
             try:
                 store = ws.store(name)
+                if _is_mapped(store):
+                    self._sweep_mapped(name, store, erased, held)
+                    continue
                 for selection in the_plan.selections:
                     count, subjects = 0, set[str]()
                     try:
@@ -277,6 +288,94 @@ class _Sweep:
                 actor=self.actor,
             )
         return report
+
+    def _open_stores(self) -> None:
+        """Open every store first: a stale mapping fails the sweep before any write."""
+        for name in self.ws.store_names:
+            # An unreachable store is reported when its turn comes; the others go on.
+            with contextlib.suppress(StoreError):
+                self.ws.store(name)
+
+    # -- mapped databases ------------------------------------------------------------
+
+    def _sweep_mapped(
+        self, name: str, store: "MappedStore", erased: list[Erased], held: list[Held]
+    ) -> None:
+        """Sweep a mapped database: set-based per table, consent holders one by one."""
+        from .domain.sweep_plan import plan_sweep
+        from .stores.mapped import sweeping
+
+        ws = self.ws
+        consents = ws.ledger.all_consents()
+        excluded = sweeping.extended_subjects(store, consents)
+        for family in sweeping.plan_tables(store, self.now, excluded):
+            count, kept, subjects = 0, 0, set[str]()
+            try:
+                for batch in sweeping.run_table(
+                    store,
+                    family,
+                    self.dry_run,
+                    lambda details: self._record_mapped_intent(name, details),
+                    lambda intent, details: self._close_intent(intent, name, details),
+                ):
+                    count += batch.count
+                    kept += batch.kept
+                    subjects.update(batch.subjects)
+            finally:
+                if count:
+                    erased.extend(
+                        Erased(
+                            family.rules[0] if len(family.rules) == 1 else ",".join(family.rules),
+                            name,
+                            category,
+                            family.action,
+                            count,
+                            tuple(sorted(subjects)),
+                            family.table,
+                            kept,
+                        )
+                        for category in family.categories
+                    )
+        ids = [s for group in excluded.values() for s in group]
+        subjects_ = [s for s in (store.subject(i) for i in ids) if s is not None]
+        if not subjects_:
+            return
+        own = plan_sweep(
+            subjects_, {s.id: consents.get(s.id, []) for s in subjects_}, ws.policy, self.now
+        )
+        for selection in own.selections:
+            count, touched = 0, set[str]()
+            for query in _batches(selection, self.batch_subjects):
+                n, who = self._batch(name, store, selection, query)
+                count += n
+                touched.update(who)
+            if count:
+                erased.append(
+                    Erased(
+                        selection.rule,
+                        name,
+                        selection.category,
+                        selection.action,
+                        count,
+                        tuple(sorted(touched)),
+                    )
+                )
+        held.extend(self._held(name, store, own.held))
+
+    def _record_mapped_intent(self, name: str, details: dict[str, Any]) -> int:
+        ledger = self.ws.ledger
+        details = {**details, "store": name, "now": self.now.isoformat()}
+        summary = {k: v for k, v in details.items() if k != "keys"}
+        t = ledger.database.tables.intents
+        with ledger.database.begin() as conn:
+            result = conn.execute(
+                t.insert().values(store=name, created_at=self.now, details=json.dumps(details))
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            intent = int(key[0])
+            ledger.audit("sweep.intent", {**summary, "intent": intent}, actor=self.actor)
+        return intent
 
     # -- one batch -------------------------------------------------------------------
 
@@ -404,6 +503,9 @@ class _Sweep:
         finished = 0
         for row in rows:
             details = json.loads(row.details)
+            if details.get("kind") == "mapped-rows":
+                finished += self._finish_mapped_intent(int(row.id), row.store, details)
+                continue
             keys = [ItemKey(*k) for k in details.pop("keys")]
             subjects = sorted({k.subject_id for k in keys})
             query = DueQuery(
@@ -427,3 +529,22 @@ class _Sweep:
             )
             finished += count
         return finished
+
+    def _finish_mapped_intent(self, intent: int, name: str, details: dict[str, Any]) -> int:
+        from .stores.mapped import sweeping
+
+        try:
+            store = self.ws.store(name)
+            assert _is_mapped(store)
+            done = sweeping.recover(store, details)
+        except PracloxPrivacyError:
+            return 0  # the store is down or gone: the intent stays for the next sweep
+        summary = {k: v for k, v in details.items() if k != "keys"}
+        self._close_intent(intent, name, {**summary, "kept": done.kept, "recovered": True})
+        return done.count
+
+
+def _is_mapped(store: Store) -> "TypeGuard[MappedStore]":
+    from .stores.mapped.store import MappedStore
+
+    return isinstance(store, MappedStore)

@@ -1,0 +1,346 @@
+"""The set-based sweep of mapped tables: due rows found and erased by SQL statements.
+
+Per table, a category's data is due when every retention rule covering it is due: the
+rule's event columns (in the subject table) say the period has run, and the row's own
+``collected`` column too (a period never starts before the data existed). Statements use
+the table's own columns; no subject is loaded into Python, except those holding a consent
+that extends retention: they are left out of the statements and judged one by one by the
+domain's planner (:func:`~praclox_privacy.domain.sweep_plan.plan_sweep`).
+
+Two phases per table:
+
+1. **rows**: rows whose every category is due are deleted (erase mode ``delete``, action
+   ``erase``, and no other row references them) or have their mapped columns cleared.
+2. **columns**: where a table holds several categories, the columns of a category that is
+   due while others are not are cleared.
+
+Each batch (``batch_size`` rows, keyset order on the key) runs in one transaction of the
+mapped database: its keys are selected, an *intent* listing them is committed in the
+ledger, the rows are erased by statements bounded to the batch's key range and repeating
+the due condition, and the count must match (or the batch rolls back). The caller then
+records the erasure; a sweep that finds an intent left by a killed one finishes it.
+"""
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+
+from ...domain.mapping import EraseMode, TableMapping
+from ...domain.periods import start_cutoff
+from ...domain.policy import COLLECTED, RetentionAction, RetentionRule
+from ...domain.records import Consent
+from ...ports import ANONYMISED, StoreError
+from .schema import python_type
+from .store import MappedStore
+
+__all__ = ["BatchDone", "TableSweep", "extended_subjects", "plan_tables", "recover", "run_table"]
+
+ROWS = "rows"
+COLUMNS = "columns"
+
+
+@attrs.frozen
+class TableSweep:
+    """One statement family of a sweep: a table, a phase and what it erases.
+
+    :ivar categories: the categories whose columns go (all of the table's, for ``rows``).
+    :ivar columns: the columns cleared when a row stays.
+    """
+
+    table: str
+    phase: str
+    rules: tuple[str, ...]
+    categories: tuple[str, ...]
+    action: RetentionAction
+    columns: tuple[str, ...]
+    condition: Any = attrs.field(eq=False, repr=False)
+    deletable: bool
+    blocked: Any = attrs.field(eq=False, repr=False, default=None)
+
+
+@attrs.frozen
+class BatchDone:
+    """What one batch erased (or would erase, in a dry run)."""
+
+    count: int
+    subjects: tuple[str, ...]
+    kept: int = 0
+
+
+def _extension_kinds(store: MappedStore, owner: TableMapping) -> set[str]:
+    assert owner.relation_type is not None
+    categories = {c.category for t in store.mapping.owned_by(owner) for c in t.columns.values()}
+    return {
+        r.consent_extension.consent_kind
+        for c in categories
+        for r in store.policy.rules_for(owner.relation_type, c)
+        if r.consent_extension is not None
+    }
+
+
+def extended_subjects(
+    store: MappedStore, consents: Mapping[str, Sequence[Consent]]
+) -> dict[str, list[str]]:
+    """Return, per subject table, the subjects holding a consent that can extend retention.
+
+    They are left out of the set-based statements and planned one by one.
+    """
+    found: dict[str, list[str]] = {}
+    for owner in store.mapping.subject_tables():
+        kinds = _extension_kinds(store, owner)
+        if not kinds:
+            continue
+        ids = sorted(
+            subject_id
+            for subject_id, given in consents.items()
+            if subject_id.startswith(owner.prefix) and any(c.kind in kinds for c in given)
+        )
+        if ids:
+            found[owner.name] = ids
+    return found
+
+
+def _rule_condition(
+    store: MappedStore,
+    rule: RetentionRule,
+    table: TableMapping,
+    owner: TableMapping,
+    now: datetime,
+) -> Any:
+    t = store.tables[table.name]
+    cutoff = start_cutoff(rule.period, now)
+    parts = []
+    if table.collected is not None:
+        parts.append(store.before(t.c[table.collected], cutoff))
+    if COLLECTED not in rule.after:
+        o = store.tables[owner.name]
+        events = [
+            store.before(o.c[owner.events[e]], cutoff) for e in rule.after if e in owner.events
+        ]
+        if not events:
+            return sa.false()
+        happened = sa.or_(*events)
+        if table is owner:
+            parts.append(happened)
+        else:
+            parts.append(t.c[table.subject_column].in_(sa.select(o.c[owner.key]).where(happened)))
+    return sa.and_(*parts) if parts else sa.true()
+
+
+def _holds_data(store: MappedStore, table: TableMapping, columns: Sequence[str]) -> Any:
+    t = store.tables[table.name]
+    checks = []
+    for column in columns:
+        col = t.c[column]
+        if python_type(col) is str:
+            checks.append(sa.and_(col.is_not(None), col != ANONYMISED))
+        else:
+            checks.append(col.is_not(None))
+    return sa.or_(*checks)
+
+
+def _blocked(store: MappedStore, table: TableMapping) -> Any:
+    t = store.tables[table.name]
+    conditions = []
+    metadata = sa.MetaData()
+    for name, column in store.referencing(table):
+        other = store.tables.get(name)
+        if other is None:
+            other = sa.Table(name, metadata, autoload_with=store.engine)
+        alias = other.alias(f"ref_{name}_{column}")
+        conditions.append(sa.exists().where(alias.c[column] == t.c[table.key]))
+    return sa.or_(*conditions) if conditions else None
+
+
+def plan_tables(
+    store: MappedStore, now: datetime, excluded: Mapping[str, Sequence[str]]
+) -> list[TableSweep]:
+    """Return the statement families of a sweep at ``now``, in mapping order.
+
+    :param excluded: per subject table, subject ids judged one by one (consents).
+    """
+    sweeps: list[TableSweep] = []
+    policy = store.policy
+    for owner in store.mapping.subject_tables():
+        assert owner.relation_type is not None
+        skip = [store.parse_subject(s) for s in excluded.get(owner.name, ())]
+        skip_values = [p[1] for p in skip if p is not None]
+        for table in store.mapping.owned_by(owner):
+            t = store.tables[table.name]
+            by_category: dict[str, list[str]] = {}
+            for column, mapped in sorted(table.columns.items()):
+                by_category.setdefault(mapped.category, []).append(column)
+            conditions: dict[str, Any] = {}
+            rules: dict[str, list[RetentionRule]] = {}
+            for category in sorted(by_category):
+                applicable = policy.rules_for(owner.relation_type, category)
+                if applicable:
+                    rules[category] = list(applicable)
+                    conditions[category] = sa.and_(
+                        *(_rule_condition(store, r, table, owner, now) for r in applicable)
+                    )
+            if not conditions:
+                continue
+            not_excluded = (
+                t.c[table.subject_column].not_in(skip_values) if skip_values else sa.true()
+            )
+            blocked = _blocked(store, table)
+            all_rules = sorted({r.id for rs in rules.values() for r in rs})
+            action = (
+                RetentionAction.ANONYMISE
+                if any(r.action is RetentionAction.ANONYMISE for rs in rules.values() for r in rs)
+                else RetentionAction.ERASE
+            )
+            deletable = table.erase is EraseMode.DELETE and action is RetentionAction.ERASE
+            everything = sorted(table.columns)
+            may_stay = not deletable or blocked is not None
+            whole: Any = None
+            if len(conditions) == len(by_category):
+                condition = whole = sa.and_(not_excluded, *conditions.values())
+                if may_stay:
+                    condition = sa.and_(condition, _holds_data(store, table, everything))
+                sweeps.append(
+                    TableSweep(
+                        table.name,
+                        ROWS,
+                        tuple(all_rules),
+                        tuple(sorted(by_category)),
+                        action,
+                        tuple(everything),
+                        condition,
+                        deletable,
+                        blocked,
+                    )
+                )
+            if len(by_category) > 1 or len(conditions) < len(by_category):
+                for category, condition in conditions.items():
+                    columns = by_category[category]
+                    if whole is not None:
+                        # Rows due as a whole are the rows phase's (also in a dry run).
+                        condition = sa.and_(condition, sa.not_(whole))
+                    sweeps.append(
+                        TableSweep(
+                            table.name,
+                            COLUMNS,
+                            tuple(sorted(r.id for r in rules[category])),
+                            (category,),
+                            action,
+                            tuple(columns),
+                            sa.and_(not_excluded, condition, _holds_data(store, table, columns)),
+                            False,
+                        )
+                    )
+    return sweeps
+
+
+def _json_key(value: object) -> object:
+    return value if isinstance(value, int | str) else str(value)
+
+
+def run_table(
+    store: MappedStore,
+    sweep: TableSweep,
+    dry_run: bool,
+    intent: Callable[[dict[str, Any]], int],
+    done: Callable[[int, dict[str, Any]], None],
+) -> Iterator[BatchDone]:
+    """Run ``sweep`` in batches; yield each batch's result.
+
+    :param intent: records the batch's intent (its details, with the keys) in the ledger,
+        committed before the rows go; returns the intent's id.
+    :param done: records the erasure and drops the intent, after the rows went.
+    :raises StoreError: when the database fails or rows changed under the sweep; the
+        failing batch is rolled back (earlier ones stay done and recorded).
+    """
+    table = store.mapping.table(sweep.table)
+    owner = store.mapping.owner_of(table)
+    t = store.tables[table.name]
+    key = t.c[table.key]
+    subject = t.c[table.subject_column]
+    last: Any = None
+    while True:
+        with store.begin() as conn:
+            query = sa.select(key, subject).where(sweep.condition).order_by(key)
+            if last is not None:
+                query = query.where(key > last)
+            rows = conn.execute(query.limit(store.batch_size)).all()
+            if not rows:
+                return
+            low, last = last, rows[-1][0]
+            subjects = tuple(
+                sorted({s for s in (store.subject_id(owner, r[1]) for r in rows) if s is not None})
+            )
+            if dry_run:
+                yield BatchDone(len(rows), subjects)
+                continue
+            details = {
+                "kind": "mapped-rows",
+                "table": table.name,
+                "phase": sweep.phase,
+                "rule": ",".join(sweep.rules),
+                "category": ",".join(sweep.categories),
+                "categories": list(sweep.categories),
+                "columns": list(sweep.columns),
+                "action": sweep.action.value,
+                "count": len(rows),
+                "subjects": list(subjects),
+            }
+            intent_id = intent({**details, "keys": [_json_key(r[0]) for r in rows]})
+            bounded = sa.and_(sweep.condition, key <= last)
+            if low is not None:
+                bounded = sa.and_(bounded, key > low)
+            deleted = cleared = kept = 0
+            clear = store.clear_values(table, sweep.columns, sweep.action)
+            if sweep.deletable:
+                free = bounded if sweep.blocked is None else sa.and_(bounded, ~sweep.blocked)
+                deleted = conn.execute(t.delete().where(free)).rowcount
+                if sweep.blocked is not None:
+                    kept = conn.execute(
+                        t.update().where(sa.and_(bounded, sweep.blocked)).values(clear)
+                    ).rowcount
+            else:
+                cleared = conn.execute(t.update().where(bounded).values(clear)).rowcount
+            if deleted + cleared + kept != len(rows):
+                raise StoreError(
+                    f"store {store.name!r}: rows of {table.name} changed while the sweep ran "
+                    f"(expected {len(rows)}, erased {deleted + cleared + kept}); this batch "
+                    "was rolled back, run the sweep again"
+                )
+        done(intent_id, {**details, "deleted": deleted, "cleared": cleared, "kept": kept})
+        yield BatchDone(len(rows), subjects, kept)
+
+
+def recover(store: MappedStore, details: Mapping[str, Any]) -> BatchDone:
+    """Finish a batch a killed sweep recorded as an intent.
+
+    Rows of the intent that are gone were erased by the killed sweep; rows still holding
+    data were not (its transaction rolled back) and are erased now.
+    """
+    table, t = store.table(details["table"])
+    key = t.c[table.key]
+    keys = [store.typed_value(table, table.key, str(k)) for k in details["keys"]]
+    columns = list(details["columns"])
+    action = RetentionAction(details["action"])
+    deletable = details["phase"] == ROWS and table.erase is EraseMode.DELETE
+    deletable = deletable and action is RetentionAction.ERASE
+    kept = 0
+    with store.begin() as conn:
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            present = conn.execute(
+                sa.select(key).where(key.in_(chunk), _holds_data(store, table, columns))
+            ).scalars()
+            for row_key in present:
+                blockers = store.referenced_by(conn, table, row_key) if deletable else []
+                where = key == row_key
+                if deletable and not blockers:
+                    conn.execute(t.delete().where(where))
+                else:
+                    conn.execute(
+                        t.update().where(where).values(store.clear_values(table, columns, action))
+                    )
+                    kept += bool(blockers)
+    return BatchDone(len(keys), tuple(details["subjects"]), kept)
