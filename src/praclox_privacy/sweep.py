@@ -309,7 +309,8 @@ class _Sweep:
         consents = ws.ledger.all_consents()
         excluded = sweeping.extended_subjects(store, consents)
         for family in sweeping.plan_tables(store, self.now, excluded):
-            count, kept, subjects = 0, 0, set[str]()
+            # Subjects in key order, each once (rows of an owned table share subjects).
+            count, kept, subjects, listed = 0, 0, dict[str, None](), list[str]()
             try:
                 for batch in sweeping.run_table(
                     store,
@@ -320,7 +321,10 @@ class _Sweep:
                 ):
                     count += batch.count
                     kept += batch.kept
-                    subjects.update(batch.subjects)
+                    if family.unique_subjects:
+                        listed.extend(batch.subjects)
+                    else:
+                        subjects.update(dict.fromkeys(batch.subjects))
             finally:
                 if count:
                     erased.extend(
@@ -330,7 +334,7 @@ class _Sweep:
                             category,
                             family.action,
                             count,
-                            tuple(sorted(subjects)),
+                            tuple(listed or subjects),
                             family.table,
                             kept,
                         )
@@ -369,7 +373,9 @@ class _Sweep:
         t = ledger.database.tables.intents
         with ledger.database.begin() as conn:
             result = conn.execute(
-                t.insert().values(store=name, created_at=self.now, details=json.dumps(details))
+                t.insert().values(
+                    store=name, created_at=self.now, details=json.dumps(details, default=str)
+                )
             )
             key = result.inserted_primary_key
             assert key is not None
@@ -540,7 +546,11 @@ class _Sweep:
         except PracloxPrivacyError:
             return 0  # the store is down or gone: the intent stays for the next sweep
         summary = {k: v for k, v in details.items() if k != "keys"}
-        self._close_intent(intent, name, {**summary, "kept": done.kept, "recovered": True})
+        self._close_intent(
+            intent,
+            name,
+            {**summary, "subjects": list(done.subjects), "kept": done.kept, "recovered": True},
+        )
         return done.count
 
 

@@ -172,12 +172,12 @@ def main() -> None:
 
 
 @contextmanager
-def scratch_postgresql(admin_url: str) -> Iterator[str]:
+def scratch_postgresql(admin_url: str, tag: str = "") -> Iterator[str]:
     """A throw-away database on the server of ``admin_url``, dropped afterwards."""
     import sqlalchemy as sa
 
     url = sa.make_url(admin_url)
-    name = f"praclox_bench_{os.getpid()}"
+    name = f"praclox_bench_{os.getpid()}{tag}"
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.exec_driver_sql(f"CREATE DATABASE {name}")

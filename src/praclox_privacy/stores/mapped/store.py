@@ -232,6 +232,16 @@ class MappedStore:
         except InvalidValue:
             return None
 
+    def subject_ids_of(self, owner: TableMapping, values: Sequence[object]) -> list[str]:
+        """Return the subject ids of many subject column values (unusable ones left out).
+
+        Integers need no check: the prefix was checked when the mapping was loaded.
+        """
+        column = self.tables[owner.name].c[owner.subject_column]
+        if python_type(column) is int and None not in values:
+            return list(map(f"{owner.prefix}{{}}".format, values))
+        return [s for s in (self.subject_id(owner, v) for v in values) if s is not None]
+
     def parse_subject(self, subject_id: str) -> tuple[TableMapping, Any] | None:
         """Return the subject table and subject column value of ``subject_id``."""
         for owner in self.mapping.subject_tables():

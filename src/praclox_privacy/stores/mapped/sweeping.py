@@ -23,6 +23,7 @@ records the erasure; a sweep that finds an intent left by a killed one finishes 
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import attrs
@@ -59,6 +60,8 @@ class TableSweep:
     condition: Any = attrs.field(eq=False, repr=False)
     deletable: bool
     blocked: Any = attrs.field(eq=False, repr=False, default=None)
+    unique_subjects: bool = False
+    """Whether each row is a different subject (a subject table keyed by its subject)."""
 
 
 @attrs.frozen
@@ -195,6 +198,7 @@ def plan_tables(
                 else RetentionAction.ERASE
             )
             deletable = table.erase is EraseMode.DELETE and action is RetentionAction.ERASE
+            unique = table.is_subject_table and table.subject_column == table.key
             everything = sorted(table.columns)
             may_stay = not deletable or blocked is not None
             whole: Any = None
@@ -213,6 +217,7 @@ def plan_tables(
                         condition,
                         deletable,
                         blocked,
+                        unique,
                     )
                 )
             if len(by_category) > 1 or len(conditions) < len(by_category):
@@ -231,13 +236,11 @@ def plan_tables(
                             tuple(columns),
                             sa.and_(not_excluded, condition, _holds_data(store, table, columns)),
                             False,
+                            None,
+                            unique,
                         )
                     )
     return sweeps
-
-
-def _json_key(value: object) -> object:
-    return value if isinstance(value, int | str) else str(value)
 
 
 def run_table(
@@ -263,18 +266,24 @@ def run_table(
     last: Any = None
     while True:
         with store.begin() as conn:
-            query = sa.select(key, subject).where(sweep.condition).order_by(key)
+            same = table.subject_column == table.key
+            query = sa.select(key) if same else sa.select(key, subject)
+            query = query.where(sweep.condition).order_by(key)
             if last is not None:
                 query = query.where(key > last)
-            rows = conn.execute(query.limit(store.batch_size)).all()
-            if not rows:
+            result = conn.execute(query.limit(store.batch_size))
+            # Keys and subject values are plain integers or strings: read them from the
+            # driver's cursor, without SQLAlchemy's per-row processing.
+            raw = result.cursor.fetchall() if result.cursor is not None else []
+            result.close()
+            keys: list[Any] = list(map(itemgetter(0), raw))
+            values: Sequence[Any] = keys if same else list(map(itemgetter(1), raw))
+            if not keys:
                 return
-            low, last = last, rows[-1][0]
-            subjects = tuple(
-                sorted({s for s in (store.subject_id(owner, r[1]) for r in rows) if s is not None})
-            )
+            low, last = last, keys[-1]
+            subjects = tuple(store.subject_ids_of(owner, values))
             if dry_run:
-                yield BatchDone(len(rows), subjects)
+                yield BatchDone(len(keys), subjects)
                 continue
             details = {
                 "kind": "mapped-rows",
@@ -285,10 +294,12 @@ def run_table(
                 "categories": list(sweep.categories),
                 "columns": list(sweep.columns),
                 "action": sweep.action.value,
-                "count": len(rows),
-                "subjects": list(subjects),
+                "count": len(keys),
             }
-            intent_id = intent({**details, "keys": [_json_key(r[0]) for r in rows]})
+            recorded = {**details, "keys": keys}  # JSON: other key types as text
+            if not same:  # a gone row's subject cannot be read back from its key
+                recorded["subjects"] = list(subjects)
+            intent_id = intent(recorded)
             bounded = sa.and_(sweep.condition, key <= last)
             if low is not None:
                 bounded = sa.and_(bounded, key > low)
@@ -303,14 +314,21 @@ def run_table(
                     ).rowcount
             else:
                 cleared = conn.execute(t.update().where(bounded).values(clear)).rowcount
-            if deleted + cleared + kept != len(rows):
+            if deleted + cleared + kept != len(keys):
                 raise StoreError(
                     f"store {store.name!r}: rows of {table.name} changed while the sweep ran "
-                    f"(expected {len(rows)}, erased {deleted + cleared + kept}); this batch "
+                    f"(expected {len(keys)}, erased {deleted + cleared + kept}); this batch "
                     "was rolled back, run the sweep again"
                 )
-        done(intent_id, {**details, "deleted": deleted, "cleared": cleared, "kept": kept})
-        yield BatchDone(len(rows), subjects, kept)
+        who: dict[str, Any] = {"subjects": list(subjects)}
+        if same and len(subjects) > 1:
+            # The subjects are the prefix and the keys: recorded as such, compactly.
+            who = {"subjects": [], "subject_prefix": owner.prefix, "subject_keys": recorded["keys"]}
+        done(
+            intent_id,
+            {**details, **who, "deleted": deleted, "cleared": cleared, "kept": kept},
+        )
+        yield BatchDone(len(keys), subjects, kept)
 
 
 def recover(store: MappedStore, details: Mapping[str, Any]) -> BatchDone:
@@ -343,4 +361,7 @@ def recover(store: MappedStore, details: Mapping[str, Any]) -> BatchDone:
                         t.update().where(where).values(store.clear_values(table, columns, action))
                     )
                     kept += bool(blockers)
-    return BatchDone(len(keys), tuple(details["subjects"]), kept)
+    subjects = details.get("subjects")
+    if subjects is None:
+        subjects = store.subject_ids_of(store.mapping.owner_of(table), keys)
+    return BatchDone(len(keys), tuple(subjects), kept)

@@ -72,7 +72,10 @@ class AuditVerification:
 
 
 def _canonical(details: Mapping[str, Any]) -> str:
-    return json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # default=str: keys of mapped tables may be UUIDs, decimals, ... (recorded as text)
+    return json.dumps(
+        details, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
 
 
 def entry_hash(
@@ -85,8 +88,20 @@ def entry_hash(
     details: Mapping[str, Any],
 ) -> str:
     """Return the SHA-256 (hex) of an entry's content chained to ``prev_hash``."""
+    return _hash(prev_hash, seq, at, actor, action, subject_id, _canonical(details))
+
+
+def _hash(
+    prev_hash: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject_id: str | None,
+    canonical: str,
+) -> str:
     content = json.dumps(
-        [seq, at.astimezone(UTC).isoformat(), actor, action, subject_id, _canonical(details)],
+        [seq, at.astimezone(UTC).isoformat(), actor, action, subject_id, canonical],
         ensure_ascii=False,
         separators=(",", ":"),
     )
@@ -127,7 +142,8 @@ class Ledger:
                 .with_for_update()
             ).one()
             seq = head.seq + 1
-            digest = entry_hash(head.hash, seq, at, actor, action, subject_id, details)
+            canonical = _canonical(details)  # once: entries of a sweep batch can be large
+            digest = _hash(head.hash, seq, at, actor, action, subject_id, canonical)
             conn.execute(
                 t.audit.insert().values(
                     seq=seq,
@@ -135,7 +151,7 @@ class Ledger:
                     actor=actor,
                     action=action,
                     subject_id=subject_id,
-                    details=_canonical(details),
+                    details=canonical,
                     prev_hash=head.hash,
                     hash=digest,
                 )
