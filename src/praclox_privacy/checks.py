@@ -23,7 +23,7 @@ Anonymised items are no longer personal data and are not checked against categor
 """
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -350,7 +350,13 @@ def _categories(ws: "Workspace", stores: dict[str, "Store"]) -> CheckResult:
     for name, store in stores.items():
         try:
             held = dict(store.categories_held())
-            keys = _keys(store, {c for c, n in held.items() if n and c in declared})
+            # A mapped database's columns were checked against the policy when it opened
+            # (each mapped category is declared for its table's relation type).
+            keys = (
+                iter(())
+                if _is_mapped(store)
+                else _keys(store, {c for c, n in held.items() if n and c in declared})
+            )
             findings += category_findings(name, ws.policy, held, keys, relation_types)
         except PracloxPrivacyError as exc:
             findings.append(_unreachable(name, str(exc)))
@@ -369,8 +375,9 @@ def _categories(ws: "Workspace", stores: dict[str, "Store"]) -> CheckResult:
 def _overdue(
     ws: "Workspace", stores: dict[str, "Store"], now: datetime, grace: Period
 ) -> CheckResult:
+    from .domain.sweep_plan import DueSelection
     from .ports import DueQuery
-    from .sweep import BATCH_SUBJECTS, plan
+    from .sweep import BATCH_SUBJECTS, mapped_due, plan
 
     if not stores:
         return CheckResult.skipped("retention.overdue", "no store can be reached")
@@ -378,8 +385,16 @@ def _overdue(
     the_plan = plan(ws, since)
     findings: list[Finding] = []
     for name, store in stores.items():
-        counts = []
+        counts: list[tuple[DueSelection, int, Sequence[str]]] = []
         try:
+            if _is_mapped(store):
+                counts = [
+                    (DueSelection(e.rule, e.action, e.category, since, e.subjects), e.count,
+                     e.subjects[:20])
+                    for e in mapped_due(ws, name, since)
+                ]  # fmt: skip
+                findings += overdue_findings(name, ws.policy, counts, since, grace)
+                continue
             for selection in the_plan.selections:
                 ids = selection.subject_ids
                 count, subjects = 0, set[str]()
@@ -577,3 +592,9 @@ def report_junit(report: CheckReport) -> str:
             out.text = f"{r.title} ({r.ref}): {r.summary}"
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _is_mapped(store: "Store") -> bool:
+    from .stores.mapped.store import MappedStore
+
+    return isinstance(store, MappedStore)

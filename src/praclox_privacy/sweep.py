@@ -43,6 +43,7 @@ __all__ = [
     "StoreFailure",
     "SweepBusy",
     "SweepReport",
+    "mapped_due",
     "plan",
     "run_sweep",
 ]
@@ -165,6 +166,19 @@ def plan(ws: "Workspace", now: datetime) -> SweepPlan:
     from .stores.sql.sweep_planner import plan_from_ledger
 
     return plan_from_ledger(ws.ledger, ws.policy, now)
+
+
+def mapped_due(ws: "Workspace", name: str, now: datetime) -> list[Erased]:
+    """Return what a sweep at ``now`` would erase in mapped store ``name`` (a dry run).
+
+    For ``check``: the same statements as the sweep, counting instead of erasing.
+    """
+    store = ws.store(name)
+    if not _is_mapped(store):
+        raise ValueError(f"store {name!r} is not a mapped database")
+    erased: list[Erased] = []
+    _Sweep(ws, now, True, None, "check", BATCH_SUBJECTS)._sweep_mapped(name, store, erased, [])
+    return erased
 
 
 def _batches(selection: DueSelection, size: int) -> Iterator[DueQuery]:

@@ -444,3 +444,91 @@ def test_event_column_of_the_wrong_type(existing: tuple[Path, dict[str, sa.Table
         ws.store("app")
     assert f"column {t['users'].name}.display_name is " in str(caught.value)
     assert "an event column must be a DATE or DATETIME" in str(caught.value)
+
+
+def test_check_reports_overdue_rows_until_swept(
+    existing: tuple[Path, dict[str, sa.Table], Any],
+) -> None:
+    from praclox_privacy.checks import run_checks
+
+    root, _, _ = existing
+    with Workspace.open(root) as ws:
+        before = {r.check: r for r in run_checks(ws, NOW).results}
+        overdue = before["retention.overdue"]
+        found = {(f.details["rule"], f.details["category"]) for f in overdue.findings}
+        assert ("applications", "application") in found
+        assert ("website_accounts", "website_account") in found
+        assert before["stores.categories"].findings == ()
+        run_sweep(ws, NOW)
+        after = {r.check: r for r in run_checks(ws, NOW).results}
+        assert after["retention.overdue"].findings == ()
+
+
+def test_check_names_a_stale_mapping(existing: tuple[Path, dict[str, sa.Table], Any]) -> None:
+    from praclox_privacy.checks import run_checks
+
+    root, t, engine = existing
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"ALTER TABLE {t['users'].name} DROP COLUMN display_name"))
+    with Workspace.open(root) as ws:
+        results = {r.check: r for r in run_checks(ws, NOW).results}
+    reachable = results["stores.reachable"]
+    assert reachable.findings
+    assert f"column {t['users'].name}.display_name does not exist" in str(
+        reachable.findings[0].message
+    )
+
+
+class Killed(BaseException):
+    """Stands in for the process dying (not an Exception: nothing catches it)."""
+
+
+@pytest.mark.parametrize("where", ["after_intent", "after_erase"])
+def test_interrupted_batch_is_finished_and_audited_once(
+    existing: tuple[Path, dict[str, sa.Table], Any],
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+) -> None:
+    """A sweep dying after recording a batch's intent, before or after the rows went."""
+    from praclox_privacy import sweep as sweep_module
+
+    root, t, engine = existing
+    original_record = sweep_module._Sweep._record_mapped_intent
+    original_close = sweep_module._Sweep._close_intent
+
+    def record(self: Any, name: str, details: dict[str, Any]) -> int:
+        intent = original_record(self, name, details)
+        if where == "after_intent" and details["table"] == t["applicants"].name:
+            raise Killed
+        return intent
+
+    def close(self: Any, intent: int, name: str, details: dict[str, Any]) -> None:
+        if where == "after_erase" and details.get("table") == t["applicants"].name:
+            raise Killed
+        original_close(self, intent, name, details)
+
+    monkeypatch.setattr(sweep_module._Sweep, "_record_mapped_intent", record)
+    monkeypatch.setattr(sweep_module._Sweep, "_close_intent", close)
+    with Workspace.open(root) as ws, pytest.raises(Killed):
+        run_sweep(ws, NOW)
+    # Without consents applicants 1, 4 and 5 are due; batches hold 2 rows: [1, 4], [5].
+    expected_now = [2, 3, 5] if where == "after_erase" else [1, 2, 3, 4, 5]
+    assert _ids(engine, t["applicants"]) == expected_now
+    monkeypatch.setattr(sweep_module._Sweep, "_record_mapped_intent", original_record)
+    monkeypatch.setattr(sweep_module._Sweep, "_close_intent", original_close)
+    with Workspace.open(root) as ws:
+        report = run_sweep(ws, NOW)
+        assert report.recovered == 2
+        entries = ws.audit_entries()
+        assert ws.verify_audit().ok
+    assert _ids(engine, t["applicants"]) == [2, 3]
+    done = [
+        e
+        for e in entries
+        if e.action == "sweep.erased" and e.details.get("table") == t["applicants"].name
+    ]
+    assert [(e.details.get("recovered", False), e.details["count"]) for e in done] == [
+        (True, 2),
+        (False, 1),
+    ]
+    assert done[0].details["subjects"] == ["applicant-1", "applicant-4"]
