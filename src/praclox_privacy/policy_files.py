@@ -203,7 +203,12 @@ def _problems(exc: BaseException, path: str, cls: type | None = None) -> Iterato
         with_index, without = exc.group_exceptions()
         for sub, inote in with_index:
             assert isinstance(inote, IterableValidationNote)
-            yield from _problems(sub, f"{path}[{inote.index}]", _attrs_type(inote.type))
+            where = (
+                f"{path}[{inote.index}]"
+                if isinstance(inote.index, int)
+                else _join(path, str(inote.index))  # a table's key (mappings' columns)
+            )
+            yield from _problems(sub, where, _attrs_type(inote.type))
         for sub in without:
             yield from _problems(sub, path, cls)
     elif isinstance(exc, ForbiddenExtraKeysError):
