@@ -630,6 +630,10 @@ def erasure_text(
                 stores=join_and([s for s, _ in result.failures], lang)
             )
         )
+    if result.anonymised_in:
+        lines.append(
+            str(t["erase_anonymised"]).format(stores=join_and(list(result.anonymised_in), lang))
+        )
     if result.kept:
         lines += ["", str(t["erase_kept"])]
         for kept in result.kept:

@@ -628,3 +628,7 @@ main.add_command(agreement)
 from .commands_agenda import agenda  # noqa: E402
 
 main.add_command(agenda)
+
+from .commands_crm import crm  # noqa: E402
+
+main.add_command(crm)

@@ -88,6 +88,9 @@ class Capabilities:
     find_due: bool = True
     transactional: bool = True
     notes: tuple[str, ...] = ()
+    erasure_anonymises: bool = False
+    """Whether erasing keeps an anonymised record rather than deleting (a CRM's own erase
+    wizard); erasure results say so to the data subject."""
 
 
 @attrs.frozen

@@ -538,6 +538,9 @@ class ErasureResult:
     rows_kept: tuple[tuple[str, str], ...] = ()
     """``(store, what)`` for rows of a mapped database whose data was cleared but which
     stayed, because other rows (another subject's, or legally held ones) reference them."""
+    anonymised_in: tuple[str, ...] = ()
+    """Stores whose erasure anonymises rather than deletes (Tryton's ``party.erase``):
+    the record stays, without the erased values."""
 
     @property
     def done(self) -> bool:
@@ -578,6 +581,7 @@ class ErasureResult:
             "ledger_kept": True,
             "failures": [{"store": s, "error": e} for s, e in self.failures],
             "rows_kept": [{"store": s, "row": r} for s, r in self.rows_kept],
+            "anonymised_in": list(self.anonymised_in),
         }
 
 
@@ -611,6 +615,7 @@ def erase_subject(
     kept: list[KeptItem] = []
     failures: list[tuple[str, str]] = []
     rows_kept: list[tuple[str, str]] = []
+    anonymised: list[str] = []
     categories: set[str] = set()
     reason = f"erasure request {request.id} (GDPR Art. 17)"
     for name in ws.store_names:
@@ -626,6 +631,8 @@ def erase_subject(
                     (name, str(row)) for row in getattr(ws.store(name), "kept_rows", ())
                 )
                 categories.update(k.category for k in keys)
+                if ws.store(name).capabilities().erasure_anonymises:
+                    anonymised.append(name)
         except StoreError as error:
             failures.append((name, str(error)))
     recipients = tuple(r.id for r in ws.policy.recipients if categories & set(r.categories))
@@ -645,6 +652,7 @@ def erase_subject(
         members,
         tuple(failures),
         tuple(rows_kept),
+        tuple(anonymised),
     )
     summary = {
         "type": request.type.value,

@@ -145,11 +145,12 @@ class StoreContract:
         s.close()
 
     @staticmethod
-    def _require(store: Store, capability: str) -> None:
+    def _require(store: Store, *capabilities: str) -> None:
         caps = store.capabilities()
-        if not getattr(caps, capability):
-            notes = "; ".join(caps.notes) or "no reason given"
-            pytest.skip(f"store {store.name!r} does not support {capability}: {notes}")
+        for capability in capabilities:
+            if not getattr(caps, capability):
+                notes = "; ".join(caps.notes) or "no reason given"
+                pytest.skip(f"store {store.name!r} does not support {capability}: {notes}")
 
     # -- writing and reading -----------------------------------------------------------
 
@@ -258,7 +259,7 @@ class StoreContract:
     # -- erasure -----------------------------------------------------------------------
 
     def test_erase_only_the_keys_given(self, store: Store) -> None:
-        self._require(store, "erase")
+        self._require(store, "write", "erase")
         items = _sample()
         store.write(items, relation_types_of)
         gone = [items[0].key, items[4].key, ItemKey("client-1", "office_identity", "nope")]
@@ -267,7 +268,7 @@ class StoreContract:
         assert left == _keys(items) - set(gone)
 
     def test_erase_counts_each_item_once(self, store: Store) -> None:
-        self._require(store, "erase")
+        self._require(store, "write", "erase")
         items = _sample()
         store.write(items, relation_types_of)
         keys = [items[4].key, items[4].key, items[5].key]
@@ -275,7 +276,7 @@ class StoreContract:
         assert store.items_of("person-1") == []
 
     def test_erasing_a_subject_never_touches_another(self, store: Store) -> None:
-        self._require(store, "erase")
+        self._require(store, "write", "erase")
         items = _sample()
         store.write(items, relation_types_of)
         others = {s: store.items_of(s) for s in SUBJECTS if s != "person-2"}
@@ -301,7 +302,7 @@ class StoreContract:
     # -- pushed-down retention queries ---------------------------------------------------
 
     def test_find_due_by_category_and_subject(self, store: Store) -> None:
-        self._require(store, "find_due")
+        self._require(store, "write", "find_due")
         items = _sample()
         store.write(items, relation_types_of)
         query = DueQuery({"person_name", "office_identity"}, {"person-2", "client-1"})
@@ -310,7 +311,7 @@ class StoreContract:
         assert len(expected) == 2
 
     def test_find_due_by_collection_instant(self, store: Store) -> None:
-        self._require(store, "find_due")
+        self._require(store, "write", "find_due")
         items = _sample()
         store.write(items, relation_types_of)
         query = DueQuery(
@@ -322,12 +323,12 @@ class StoreContract:
         assert list(store.find_due(boundary)) == []  # strictly before
 
     def test_find_due_with_no_subjects_matches_nothing(self, store: Store) -> None:
-        self._require(store, "find_due")
+        self._require(store, "write", "find_due")
         store.write(_sample(), relation_types_of)
         assert list(store.find_due(DueQuery({"person_name"}, set()))) == []
 
     def test_erase_due_is_exactly_find_due(self, store: Store) -> None:
-        self._require(store, "erase")
+        self._require(store, "write", "erase")
         items = _sample()
         store.write(items, relation_types_of)
         query = DueQuery(
@@ -344,7 +345,7 @@ class StoreContract:
     # -- rectification -----------------------------------------------------------------
 
     def test_rectify_replaces_the_value_only(self, store: Store) -> None:
-        self._require(store, "rectify")
+        self._require(store, "write", "rectify")
         items = _sample()
         store.write(items, relation_types_of)
         rectified = store.rectify(items[4].key, "Jan Janssen")

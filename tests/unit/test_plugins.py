@@ -118,9 +118,9 @@ def workspace(tmp_path: Path, recorder: Recorder) -> Iterator[Workspace]:
 def test_hook_register_stores() -> None:
     pm = make_plugin_manager(load_entrypoints=False)
     kinds = store_kinds(pm)
-    assert set(kinds) == {"memory", "sql", "files", "caldav"}
+    assert set(kinds) == {"memory", "sql", "sql-mapped", "files", "caldav"}
     owners = {impl.plugin_name for impl in pm.hook.register_stores.get_hookimpls()}
-    assert owners == {"memory", "sql", "files", "caldav"}
+    assert owners == {"memory", "sql", "sql-mapped", "files", "caldav"}
     for name, kind in kinds.items():
         assert isinstance(kind, StoreKind)
         assert kind.name == name
@@ -136,7 +136,7 @@ def test_hook_register_stores_a_third_party_kind() -> None:
     pm = make_plugin_manager(load_entrypoints=False, plugins=[plugin])
     pm.check_pending()
     kinds = store_kinds(pm)
-    assert set(kinds) == {"memory", "sql", "files", "caldav", "scratch"}
+    assert set(kinds) == {"memory", "sql", "sql-mapped", "files", "caldav", "scratch"}
     assert pm.get_plugin("praclox_privacy_scratch") is plugin
 
 
