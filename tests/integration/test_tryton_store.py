@@ -54,6 +54,7 @@ def _settings(tryton: Tryton, relation_types: dict[str, str], **extra: Any) -> T
 
 # -- the contract kit -------------------------------------------------------------------
 
+
 class TestTrytonStoreContract(StoreContract):
     """The kit's scenarios that apply: each store sees only party categories of its own,
     so it starts empty. Scenarios that write the kit's sample first, anonymising single

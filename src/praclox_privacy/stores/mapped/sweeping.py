@@ -259,8 +259,17 @@ def run_table(
         failing batch is rolled back (earlier ones stay done and recorded).
     """
     table = store.mapping.table(sweep.table)
-    owner = store.mapping.owner_of(table)
     t = store.tables[table.name]
+    dialect = store.engine.dialect
+    if (
+        dialect.name != "sqlite"
+        and python_type(t.c[table.key]) is int
+        and dialect.delete_returning
+        and ((sweep.blocked is None and sweep.deletable) or dialect.update_returning)
+    ):
+        yield from _run_ranges(store, sweep, dry_run, intent, done)
+        return
+    owner = store.mapping.owner_of(table)
     key = t.c[table.key]
     subject = t.c[table.subject_column]
     last: Any = None
@@ -271,11 +280,9 @@ def run_table(
             query = query.where(sweep.condition).order_by(key)
             if last is not None:
                 query = query.where(key > last)
-            result = conn.execute(query.limit(store.batch_size))
             # Keys and subject values are plain integers or strings: read them from the
             # driver's cursor, without SQLAlchemy's per-row processing.
-            raw = result.cursor.fetchall() if result.cursor is not None else []
-            result.close()
+            raw = _fetch(conn.execute(query.limit(store.batch_size)))
             keys: list[Any] = list(map(itemgetter(0), raw))
             values: Sequence[Any] = keys if same else list(map(itemgetter(1), raw))
             if not keys:
@@ -320,15 +327,127 @@ def run_table(
                     f"(expected {len(keys)}, erased {deleted + cleared + kept}); this batch "
                     "was rolled back, run the sweep again"
                 )
-        who: dict[str, Any] = {"subjects": list(subjects)}
-        if same and len(subjects) > 1:
-            # The subjects are the prefix and the keys: recorded as such, compactly.
-            who = {"subjects": [], "subject_prefix": owner.prefix, "subject_keys": recorded["keys"]}
         done(
             intent_id,
-            {**details, **who, "deleted": deleted, "cleared": cleared, "kept": kept},
+            {
+                **details,
+                **_who(owner, same, subjects, keys),
+                "deleted": deleted,
+                "cleared": cleared,
+                "kept": kept,
+            },
         )
         yield BatchDone(len(keys), subjects, kept)
+
+
+def _who(
+    owner: TableMapping, same: bool, subjects: Sequence[str], keys: list[Any]
+) -> dict[str, Any]:
+    if same and len(subjects) > 1:
+        # The subjects are the prefix and the keys: recorded as such, compactly.
+        return {"subjects": [], "subject_prefix": owner.prefix, "subject_keys": keys}
+    return {"subjects": list(subjects)}
+
+
+def _fetch(result: Any) -> list[Any]:
+    """Return a result's rows as the driver's tuples (keys need no processing)."""
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    return list(rows)
+
+
+def _run_ranges(
+    store: MappedStore,
+    sweep: TableSweep,
+    dry_run: bool,
+    intent: Callable[[dict[str, Any]], int],
+    done: Callable[[int, dict[str, Any]], None],
+) -> Iterator[BatchDone]:
+    """Batches by ranges of an integer key, erased with ``RETURNING`` (PostgreSQL, MariaDB).
+
+    One statement per range finds and erases the due rows, in the mapped database's
+    transaction; the intent (the returned keys) is committed in the ledger before that
+    transaction commits, so a sweep killed in between leaves an intent whose rows are
+    still there, and the next sweep erases them.
+    """
+    table = store.mapping.table(sweep.table)
+    owner = store.mapping.owner_of(table)
+    t = store.tables[table.name]
+    key = t.c[table.key]
+    subject = t.c[table.subject_column]
+    same = table.subject_column == table.key
+    wanted = (key,) if same else (key, subject)
+    with store.begin() as conn:
+        low, high, rows = conn.execute(
+            sa.select(sa.func.min(key), sa.func.max(key), sa.func.count())
+        ).one()
+    if not rows:
+        return
+    width = max(store.batch_size, store.batch_size * (high - low + 1) // rows)
+    clear = store.clear_values(table, sweep.columns, sweep.action)
+    for start in range(low - 1, high, width):
+        bounded = sa.and_(sweep.condition, key > start, key <= start + width)
+        with store.begin() as conn:
+            if dry_run:
+                found = _fetch(conn.execute(sa.select(*wanted).where(bounded)))
+                kept_rows: list[Any] = []
+            elif sweep.deletable:
+                free = bounded if sweep.blocked is None else sa.and_(bounded, ~sweep.blocked)
+                found = _fetch(conn.execute(t.delete().where(free).returning(*wanted)))
+                kept_rows = (
+                    []
+                    if sweep.blocked is None
+                    else _fetch(
+                        conn.execute(
+                            t.update()
+                            .where(sa.and_(bounded, sweep.blocked))
+                            .values(clear)
+                            .returning(*wanted)
+                        )
+                    )
+                )
+            else:
+                found = _fetch(
+                    conn.execute(t.update().where(bounded).values(clear).returning(*wanted))
+                )
+                kept_rows = []
+            both = found + kept_rows
+            if not both:
+                continue
+            keys = list(map(itemgetter(0), both))
+            values = keys if same else list(map(itemgetter(1), both))
+            subjects = tuple(store.subject_ids_of(owner, values))
+            if dry_run:
+                yield BatchDone(len(keys), subjects)
+                continue
+            details = {
+                "kind": "mapped-rows",
+                "table": table.name,
+                "phase": sweep.phase,
+                "rule": ",".join(sweep.rules),
+                "category": ",".join(sweep.categories),
+                "categories": list(sweep.categories),
+                "columns": list(sweep.columns),
+                "action": sweep.action.value,
+                "count": len(keys),
+            }
+            recorded = {**details, "keys": keys}
+            if not same:
+                recorded["subjects"] = list(subjects)
+            intent_id = intent(recorded)
+        deleted = len(found) if sweep.deletable else 0
+        cleared = 0 if sweep.deletable else len(found)
+        done(
+            intent_id,
+            {
+                **details,
+                **_who(owner, same, subjects, keys),
+                "deleted": deleted,
+                "cleared": cleared,
+                "kept": len(kept_rows),
+            },
+        )
+        yield BatchDone(len(keys), subjects, len(kept_rows))
 
 
 def recover(store: MappedStore, details: Mapping[str, Any]) -> BatchDone:
