@@ -276,6 +276,17 @@ class Workspace:
         others = sorted(n for n in self._kinds if n != self.config.primary)
         return [self.config.primary, *others]
 
+    def store_kind(self, name: str) -> str:
+        """Return the kind (plugin) of the configured store ``name`` (``sql``, ...).
+
+        :raises OperationRefused: when no such store is configured.
+        """
+        if name not in self._kinds:
+            raise OperationRefused(
+                f"no store named {name!r} (configured: {', '.join(self.store_names)})"
+            )
+        return self._kinds[name][0].name
+
     def store(self, name: str | None = None) -> Store:
         """Return the store ``name`` (default: the primary), opening it on first use.
 
