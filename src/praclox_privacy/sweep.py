@@ -381,20 +381,28 @@ class _Sweep:
         held.extend(self._held(name, store, own.held))
 
     def _record_mapped_intent(self, name: str, details: dict[str, Any]) -> int:
+        """Record a mapped batch's intent: its keys go once, into the audit entry.
+
+        The intents row points at that entry (``audit_seq``); the erasure's own entry
+        later names the same intent, so the audit trail says which rows went.
+        """
         ledger = self.ws.ledger
         details = {**details, "store": name, "now": self.now.isoformat()}
-        summary = {k: v for k, v in details.items() if k != "keys"}
+        summary = {k: v for k, v in details.items() if k not in ("keys", "subjects")}
         t = ledger.database.tables.intents
         with ledger.database.begin() as conn:
             result = conn.execute(
-                t.insert().values(
-                    store=name, created_at=self.now, details=json.dumps(details, default=str)
-                )
+                t.insert().values(store=name, created_at=self.now, details=json.dumps(summary))
             )
             key = result.inserted_primary_key
             assert key is not None
             intent = int(key[0])
-            ledger.audit("sweep.intent", {**summary, "intent": intent}, actor=self.actor)
+            entry = ledger.audit("sweep.intent", {**details, "intent": intent}, actor=self.actor)
+            conn.execute(
+                t.update()
+                .where(t.c.id == intent)
+                .values(details=json.dumps({**summary, "audit_seq": entry.seq}))
+            )
         return intent
 
     # -- one batch -------------------------------------------------------------------
@@ -554,9 +562,10 @@ class _Sweep:
         from .stores.mapped import sweeping
 
         try:
+            recorded = self.ws.ledger.audit_entry(int(details["audit_seq"])).details
             store = self.ws.store(name)
             assert _is_mapped(store)
-            done = sweeping.recover(store, details)
+            done = sweeping.recover(store, {**details, **recorded})
         except PracloxPrivacyError:
             return 0  # the store is down or gone: the intent stays for the next sweep
         summary = {k: v for k, v in details.items() if k != "keys"}

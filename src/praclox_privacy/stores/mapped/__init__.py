@@ -40,7 +40,7 @@ class MappedSettings:
 
     url: str
     mapping: str
-    batch_size: int = attrs.field(default=50_000, validator=_positive)
+    batch_size: int = attrs.field(default=100_000, validator=_positive)
 
 
 def _factory(settings: MappedSettings, context: StoreContext) -> "MappedStore":

@@ -331,7 +331,7 @@ def run_table(
             intent_id,
             {
                 **details,
-                **_who(owner, same, subjects, keys),
+                **_who(subjects),
                 "deleted": deleted,
                 "cleared": cleared,
                 "kept": kept,
@@ -340,13 +340,14 @@ def run_table(
         yield BatchDone(len(keys), subjects, kept)
 
 
-def _who(
-    owner: TableMapping, same: bool, subjects: Sequence[str], keys: list[Any]
-) -> dict[str, Any]:
-    if same and len(subjects) > 1:
-        # The subjects are the prefix and the keys: recorded as such, compactly.
-        return {"subjects": [], "subject_prefix": owner.prefix, "subject_keys": keys}
-    return {"subjects": list(subjects)}
+def _who(subjects: Sequence[str]) -> dict[str, Any]:
+    """Return the subjects named in an erasure's audit entry.
+
+    The rows' keys (and, for owned tables, their subjects) are in the batch's
+    ``sweep.intent`` entry with the same ``intent`` number; a single subject is named
+    here too, so that the entry is found by its subject.
+    """
+    return {"subjects": list(subjects) if len(subjects) == 1 else []}
 
 
 def _fetch(result: Any) -> list[Any]:
@@ -378,15 +379,17 @@ def _run_ranges(
     same = table.subject_column == table.key
     wanted = (key,) if same else (key, subject)
     with store.begin() as conn:
-        low, high, rows = conn.execute(
-            sa.select(sa.func.min(key), sa.func.max(key), sa.func.count())
-        ).one()
-    if not rows:
+        low, high = conn.execute(sa.select(sa.func.min(key), sa.func.max(key))).one()
+    if low is None:
         return
-    width = max(store.batch_size, store.batch_size * (high - low + 1) // rows)
+    # Ranges start as wide as a batch and adapt to how densely due rows fill them.
+    width = store.batch_size
     clear = store.clear_values(table, sweep.columns, sweep.action)
-    for start in range(low - 1, high, width):
-        bounded = sa.and_(sweep.condition, key > start, key <= start + width)
+    start = low - 1
+    while start < high:
+        end = start + width
+        bounded = sa.and_(sweep.condition, key > start, key <= end)
+        start = end
         with store.begin() as conn:
             if dry_run:
                 found = _fetch(conn.execute(sa.select(*wanted).where(bounded)))
@@ -412,6 +415,7 @@ def _run_ranges(
                 )
                 kept_rows = []
             both = found + kept_rows
+            width = max(1, min(width * 4, width * store.batch_size // max(len(both), 1)))
             if not both:
                 continue
             keys = list(map(itemgetter(0), both))
@@ -441,7 +445,7 @@ def _run_ranges(
             intent_id,
             {
                 **details,
-                **_who(owner, same, subjects, keys),
+                **_who(subjects),
                 "deleted": deleted,
                 "cleared": cleared,
                 "kept": len(kept_rows),

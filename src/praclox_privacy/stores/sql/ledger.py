@@ -161,6 +161,18 @@ class Ledger:
             )
         return AuditEntry(seq, at, actor, action, subject_id, dict(details), head.hash, digest)
 
+    def audit_entry(self, seq: int) -> AuditEntry:
+        """Return the audit entry number ``seq``.
+
+        :raises LedgerError: when there is none.
+        """
+        a = self._t.audit
+        with self.database.begin() as conn:
+            row = conn.execute(sa.select(a).where(a.c.seq == seq)).first()
+        if row is None:
+            raise LedgerError(f"no audit entry {seq}")
+        return self._entry(row)
+
     def audit_entries(
         self, subject_id: str | None = None, limit: int | None = None
     ) -> list[AuditEntry]:
