@@ -22,9 +22,10 @@ from bench_import import peak_mb, scratch_postgresql
 
 N_ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
-OLD = datetime(2025, 11, 1)  # rejected 7 months before NOW: due under the 3-month rule
-APPLIED = datetime(2025, 10, 1)
-CUTOFF = datetime(2026, 3, 1)  # what the hand-written DELETE uses (3 months before NOW)
+# Naive, as applications store them (the mapping's time zone, UTC, applies).
+OLD = datetime(2025, 11, 1)  # noqa: DTZ001 - rejected 7 months before NOW: due (3 months)
+APPLIED = datetime(2025, 10, 1)  # noqa: DTZ001
+CUTOFF = datetime(2026, 3, 1)  # noqa: DTZ001 - the hand-written DELETE's: 3 months before NOW
 
 MAPPING = """
 [[table]]
@@ -84,7 +85,9 @@ def workspace(root: Path, url: str) -> None:
     Workspace.init(root)
     (root / "mapping.toml").write_text(MAPPING, encoding="utf-8")
     with (root / CONFIG_NAME).open("a", encoding="utf-8") as handle:
-        handle.write(f'\n[stores.app]\nplugin = "sql-mapped"\nurl = "{url}"\nmapping = "mapping.toml"\n')
+        handle.write(
+            f'\n[stores.app]\nplugin = "sql-mapped"\nurl = "{url}"\nmapping = "mapping.toml"\n'
+        )
 
 
 def run_library(root: str) -> dict[str, float]:
