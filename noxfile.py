@@ -64,15 +64,17 @@ def bench(session: nox.Session) -> None:
 def examples(session: nox.Session) -> None:
     """Run every example in examples/; fails if one fails or prints a traceback."""
     _install(session)
-    scripts = sorted((ROOT / "examples").glob("*.py"))
+    scripts = sorted((ROOT / "examples").glob("*.py")) + sorted(
+        (ROOT / "examples").glob("*/run.py")
+    )
     if not scripts:
         session.error("no examples found in examples/")
     for script in scripts:
         out = session.run("python", str(script), silent=True, env={"NO_COLOR": "1"})
         assert isinstance(out, str)
         if "Traceback (most recent call last)" in out:
-            session.error(f"{script.name} printed a traceback:\n{out}")
-        session.log(f"{script.name}: ok")
+            session.error(f"{script.relative_to(ROOT)} printed a traceback:\n{out}")
+        session.log(f"{script.relative_to(ROOT)}: ok")
 
 
 @nox.session

@@ -632,3 +632,7 @@ main.add_command(agenda)
 from .commands_crm import crm  # noqa: E402
 
 main.add_command(crm)
+
+from .commands_map import map_group  # noqa: E402
+
+main.add_command(map_group)

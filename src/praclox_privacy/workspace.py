@@ -604,11 +604,14 @@ class Workspace:
         subject_ids: Iterable[str] | None = None,
         actor: str = "api",
     ) -> dict[str, str]:
-        """Register the subjects a :class:`SubjectSource` store holds in the ledger.
+        """Register the subjects a subject-source store holds in the ledger.
+
+        A subject source implements :class:`praclox_privacy.ports.SubjectSource` (a mapped
+        database, a CRM).
 
         Only ids, relation types, organisations and lifecycle events are recorded, never
-        data values; the store's view replaces the ledger's (see
-        :meth:`Ledger.sync_subject <praclox_privacy.stores.sql.ledger.Ledger.sync_subject>`).
+        data values; the store's view replaces the ledger's relation types, events and
+        organisation of each subject (audited as ``subject.synced``).
         Relation types and events the policy does not declare are refused before anything
         is recorded.
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.py"))
+EXAMPLES_DIR = Path(__file__).parents[2] / "examples"
+EXAMPLES = sorted(EXAMPLES_DIR.glob("*.py")) + sorted(EXAMPLES_DIR.glob("*/run.py"))
 USE_CASES = {
     "load_policy.py",
     "open_workspace.py",
@@ -17,6 +18,7 @@ USE_CASES = {
     "generate_statement.py",
     "write_store_plugin.py",
     "ci_check.py",
+    "run.py",  # existing-database/: the whole flow on an application's own tables
 }
 
 
@@ -24,7 +26,7 @@ def test_every_use_case_has_an_example() -> None:
     assert {p.name for p in EXAMPLES} >= USE_CASES
 
 
-@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: str(p.relative_to(EXAMPLES_DIR)))
 def test_example_runs(script: Path, tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(script)],
