@@ -74,6 +74,20 @@ class Erased:
     kept: int = 0
     """For a mapped database: rows cleared but kept, because other rows reference them."""
 
+    @classmethod
+    def of(
+        cls, selection: DueSelection, store: str, count: int, subjects: Iterable[str]
+    ) -> "Erased":
+        """Return what a planned selection erased in ``store``."""
+        return cls(
+            selection.rule,
+            store,
+            selection.category,
+            selection.action,
+            count,
+            tuple(sorted(subjects)),
+        )
+
 
 @attrs.frozen
 class Held:
@@ -273,16 +287,7 @@ class _Sweep:
                     finally:
                         # Batches committed before a failure are reported too.
                         if count:
-                            erased.append(
-                                Erased(
-                                    selection.rule,
-                                    name,
-                                    selection.category,
-                                    selection.action,
-                                    count,
-                                    tuple(sorted(subjects)),
-                                )
-                            )
+                            erased.append(Erased.of(selection, name, count, subjects))
                 held.extend(self._held(name, store, the_plan.held))
             except StoreError as error:
                 failures.append(StoreFailure(name, str(error)))
@@ -368,16 +373,7 @@ class _Sweep:
                 count += n
                 touched.update(who)
             if count:
-                erased.append(
-                    Erased(
-                        selection.rule,
-                        name,
-                        selection.category,
-                        selection.action,
-                        count,
-                        tuple(sorted(touched)),
-                    )
-                )
+                erased.append(Erased.of(selection, name, count, touched))
         held.extend(self._held(name, store, own.held))
 
     def _record_mapped_intent(self, name: str, details: dict[str, Any]) -> int:

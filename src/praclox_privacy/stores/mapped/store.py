@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import sqlalchemy as sa
-from sqlalchemy import Connection, event, exc
+from sqlalchemy import Connection, exc
 from sqlalchemy.engine import Engine
 
 from ...domain.errors import InvalidValue, MappingError
@@ -37,7 +37,7 @@ from ...ports import (
     StoreError,
     StoreUnavailable,
 )
-from ..sql.store import resolve_url
+from ..sql.store import resolve_url, sqlite_transactions
 from . import MappedSettings
 from .schema import check_schema, python_type, reflect_tables
 
@@ -123,7 +123,7 @@ class MappedStore:
         except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as error:
             raise StoreError(f"store {context.name!r}: unusable database URL: {error}") from None
         if url.get_backend_name() == "sqlite":
-            _sqlite_transactions(engine)
+            sqlite_transactions(engine, wal=False)
         where = url.render_as_string(hide_password=True)
         try:
             problems = check_schema(engine, mapping)
@@ -612,18 +612,3 @@ def _references(engine: Engine, mapping: TableMap) -> dict[str, list[tuple[str, 
         for column, target in table.references.items():
             found[target].add((table.name, column))
     return {name: sorted(pairs) for name, pairs in found.items()}
-
-
-def _sqlite_transactions(engine: Engine) -> None:
-    """Wait on locks and take the write lock at BEGIN; the journal mode stays the owner's."""
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout = 60000")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")

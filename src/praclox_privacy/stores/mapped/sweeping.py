@@ -292,17 +292,7 @@ def run_table(
             if dry_run:
                 yield BatchDone(len(keys), subjects)
                 continue
-            details = {
-                "kind": "mapped-rows",
-                "table": table.name,
-                "phase": sweep.phase,
-                "rule": ",".join(sweep.rules),
-                "category": ",".join(sweep.categories),
-                "categories": list(sweep.categories),
-                "columns": list(sweep.columns),
-                "action": sweep.action.value,
-                "count": len(keys),
-            }
+            details = _details(sweep, len(keys))
             recorded = {**details, "keys": keys}  # JSON: other key types as text
             if not same:  # a gone row's subject cannot be read back from its key
                 recorded["subjects"] = list(subjects)
@@ -338,6 +328,21 @@ def run_table(
             },
         )
         yield BatchDone(len(keys), subjects, kept)
+
+
+def _details(sweep: TableSweep, count: int) -> dict[str, Any]:
+    """Return what an intent and its erasure record about a batch (without its keys)."""
+    return {
+        "kind": "mapped-rows",
+        "table": sweep.table,
+        "phase": sweep.phase,
+        "rule": ",".join(sweep.rules),
+        "category": ",".join(sweep.categories),
+        "categories": list(sweep.categories),
+        "columns": list(sweep.columns),
+        "action": sweep.action.value,
+        "count": count,
+    }
 
 
 def _who(subjects: Sequence[str]) -> dict[str, Any]:
@@ -424,17 +429,7 @@ def _run_ranges(
             if dry_run:
                 yield BatchDone(len(keys), subjects)
                 continue
-            details = {
-                "kind": "mapped-rows",
-                "table": table.name,
-                "phase": sweep.phase,
-                "rule": ",".join(sweep.rules),
-                "category": ",".join(sweep.categories),
-                "categories": list(sweep.categories),
-                "columns": list(sweep.columns),
-                "action": sweep.action.value,
-                "count": len(keys),
-            }
+            details = _details(sweep, len(keys))
             recorded = {**details, "keys": keys}
             if not same:
                 recorded["subjects"] = list(subjects)

@@ -84,7 +84,7 @@ class SqlDatabase:
             raise StoreError(f"store {label!r}: unusable database URL: {error}") from None
         if url.get_backend_name() == "sqlite":
             _private_file(url.database)
-            _sqlite_transactions(engine)
+            sqlite_transactions(engine)
         db = cls(engine, make_tables(settings.table_prefix), settings.batch_size, label)
         with db.begin() as conn:
             ensure_schema(conn, db.tables)
@@ -253,16 +253,21 @@ def _reason(error: exc.DBAPIError) -> str:
     return str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
 
 
-def _sqlite_transactions(engine: Engine) -> None:
-    """Make SQLite transactions real: ``BEGIN IMMEDIATE``, WAL, and waiting on locks."""
+def sqlite_transactions(engine: Engine, wal: bool = True) -> None:
+    """Make SQLite transactions real: ``BEGIN IMMEDIATE`` and waiting on locks.
+
+    :param wal: also switch the file to WAL with ``synchronous = NORMAL`` (the library's
+        own database); a mapped database keeps its owner's journal mode.
+    """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA busy_timeout = 60000")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        if wal:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
