@@ -17,7 +17,6 @@ evaluated by reading the whole calendar.
 """
 
 import os
-import urllib.parse
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NoReturn
@@ -43,6 +42,7 @@ from ...ports import (
     WriteRefused,
     check_storable,
 )
+from ..urls import public_url
 from . import CalDavSettings
 
 __all__ = ["CalDavStore"]
@@ -56,16 +56,6 @@ _REPORT = (
 )
 _NS = {"D": "DAV:", "C": "urn:ietf:params:xml:ns:caldav"}
 _ICS = {"Content-Type": "text/calendar; charset=utf-8"}
-
-
-def _public(url: str) -> str:
-    """Return ``url`` without any user name or password in it, for messages."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 class CalDavStore:
@@ -82,7 +72,7 @@ class CalDavStore:
         self.name = name
         self._policy = policy
         self._settings = settings
-        self._url = _public(settings.url)
+        self._url = public_url(settings.url)
         self._client: Any = None
         self._calendar_url: str | None = None
 
@@ -157,14 +147,14 @@ class CalDavStore:
         try:
             response = self._client.request(url, method, body, dict(headers or {}))
         except (OSError, dav_error.DAVError) as error:
-            self._fail(error, f"sending {method} {_public(url)}")
+            self._fail(error, f"sending {method} {public_url(url)}")
         return int(response.status), str(response.raw or "")
 
     def _check(self, status: int, method: str, url: str, ok: Iterable[int]) -> None:
         if status not in set(ok):
             raise StoreError(
                 f"store {self.name!r}: the CalDAV server answered {status} to {method} "
-                f"{_public(url)}"
+                f"{public_url(url)}"
             )
 
     def _url_of(self, key: ItemKey) -> str:

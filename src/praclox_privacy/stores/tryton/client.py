@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 import httpx
 
 from ...ports import StoreError, StoreUnavailable
+from ..urls import public_url
 
 __all__ = [
     "TrytonClient",
@@ -31,7 +32,6 @@ __all__ = [
     "TrytonLoginFailed",
     "decode",
     "password_from",
-    "public_url",
 ]
 
 
@@ -69,16 +69,6 @@ def decode(value: dict[str, Any]) -> Any:
     if kind == "timedelta":
         return dt.timedelta(seconds=value["seconds"])
     return value
-
-
-def public_url(url: str) -> str:
-    """Return ``url`` without any user name or password in it, for messages."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 class TrytonClient:
