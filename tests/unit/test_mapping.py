@@ -108,6 +108,7 @@ def test_names_that_are_not_plain_sql_are_refused() -> None:
         (('subject_prefix = "applicant-"', 'subject_prefix = "-x"'), "table[0].subject_prefix: '-x' cannot start a subject id"),
         (('subject_prefix = "applicant-"', 'subject_prefix = "clients-a"'), "subject prefix"),
         (('full_name = { category = "person_name" }', 'full_name = { category = "person_name", erase = "delete" }'), "table[3].columns.full_name.erase: a column is cleared"),
+        (('name = "clients"\nrelation_type = "client"', 'name = "clients"\nrelation_type = "client"\nsubject = "number"'), "table[2].references.client_id: table 'clients' identifies its subjects by 'number', not by its key 'id'"),
     ],
 )  # fmt: skip
 def test_inconsistencies_with_the_policy_are_named(change: tuple[str, str], expected: str) -> None:

@@ -341,6 +341,18 @@ def check_mapping(mapping: Mapping, policy: Policy) -> list[Problem]:
                         "unknown-table",
                     )
                 )
+                continue
+            other = mapping.table(target)
+            if other.is_subject_table and other.subject_column != other.key:
+                problems.append(
+                    Problem(
+                        f"{at}.references.{column}",
+                        f"table {target!r} identifies its subjects by {other.subject_column!r}, "
+                        f"not by its key {other.key!r}: a reference to it must find the "
+                        "subject, so a referenced subject table's subject is its key",
+                        "invalid-reference",
+                    )
+                )
         relation_type = table.relation_type
         if table.is_subject_table:
             problems.extend(_subject_table_problems(at, table, mapping, policy))
