@@ -325,6 +325,16 @@ class _Sweep:
         from .stores.mapped import sweeping
 
         ws = self.ws
+        ledger_url = ws.ledger.database.engine.url
+        if store.engine.url.get_backend_name() == "sqlite" and (
+            store.engine.url.database == ledger_url.database
+            and ledger_url.get_backend_name() == "sqlite"
+        ):
+            # Each batch holds the mapped file's write lock while the ledger commits.
+            raise StoreError(
+                f"store {name!r} maps the ledger's own SQLite file ({ledger_url.database}); "
+                "keep the ledger in a file of its own (the primary store's url)"
+            )
         consents = ws.ledger.all_consents()
         excluded = sweeping.extended_subjects(store, consents)
         for family in sweeping.plan_tables(store, self.now, excluded):

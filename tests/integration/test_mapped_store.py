@@ -534,3 +534,24 @@ def test_interrupted_batch_is_finished_and_audited_once(
     assert report.recovered == recovered[0].details["count"] >= 1
     assert sum(e.details["count"] for e in done) == 3  # every erased row audited once
     assert set(recovered[0].details["subjects"]) <= {"applicant-1", "applicant-4"}
+
+
+def test_a_mapped_store_in_the_ledgers_own_sqlite_file_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    Workspace.init(root)
+    engine = sa.create_engine(f"sqlite:///{root / 'praclox-privacy.db'}")
+    metadata = sa.MetaData()
+    tables = _schema(metadata, "")
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        for table, rows in _rows(tables):
+            conn.execute(table.insert(), rows)
+    engine.dispose()
+    (root / "mapping.toml").write_text(_mapping(""), encoding="utf-8")
+    with (root / CONFIG_NAME).open("a", encoding="utf-8") as handle:
+        handle.write('\n[stores.app]\nplugin = "sql-mapped"\nurl = "sqlite:///praclox-privacy.db"\n'
+                     'mapping = "mapping.toml"\n')  # fmt: skip
+    with Workspace.open(root) as ws:
+        report = run_sweep(ws, NOW)
+    assert [f.store for f in report.failures] == ["app"]
+    assert "maps the ledger's own SQLite file" in report.failures[0].error
