@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from praclox_privacy import Consent, Evidence
 from praclox_privacy.domain.errors import MappingError
 from praclox_privacy.domain.requests import Identity
+from praclox_privacy.ports import StoreUnavailable
 from praclox_privacy.requests_service import (
     answer_access,
     erase_subject,
@@ -555,3 +556,23 @@ def test_a_mapped_store_in_the_ledgers_own_sqlite_file_is_refused(tmp_path: Path
         report = run_sweep(ws, NOW)
     assert [f.store for f in report.failures] == ["app"]
     assert "maps the ledger's own SQLite file" in report.failures[0].error
+
+
+def test_the_password_can_come_from_the_environment(
+    existing: tuple[Path, dict[str, sa.Table], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, _, engine = existing
+    config = (root / CONFIG_NAME).read_text(encoding="utf-8")
+    (root / CONFIG_NAME).write_text(
+        config.replace(
+            'mapping = "mapping.toml"', 'mapping = "mapping.toml"\npassword_env = "APP_DB_PASSWORD"'
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.delenv("APP_DB_PASSWORD", raising=False)
+    with Workspace.open(root) as ws, pytest.raises(StoreUnavailable) as caught:
+        ws.store("app")
+    assert "store 'app': environment variable APP_DB_PASSWORD" in str(caught.value)
+    monkeypatch.setenv("APP_DB_PASSWORD", engine.url.password or "")
+    with Workspace.open(root) as ws:
+        assert ws.store("app").health().ok

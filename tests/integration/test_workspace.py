@@ -663,3 +663,25 @@ def test_erase_and_rectify_audit_entries_hold_no_personal_values(
     for value in [*values, "2001-06-06"]:
         assert value not in text
     assert ws.verify_audit().ok
+
+
+def test_database_password_from_the_environment(
+    tmp_path: Path, postgresql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``password_env`` keeps the password out of the workspace file."""
+    import sqlalchemy as sa
+
+    url = sa.make_url(postgresql_url)
+    root = tmp_path / "ws"
+    Workspace.init(root, url=url.set(password=None).render_as_string(hide_password=False))
+    config = (root / CONFIG_NAME).read_text(encoding="utf-8")
+    (root / CONFIG_NAME).write_text(
+        config.replace("[stores.main]\n", '[stores.main]\npassword_env = "PP_TEST_DB_PASSWORD"\n'),
+        encoding="utf-8",
+    )
+    monkeypatch.delenv("PP_TEST_DB_PASSWORD", raising=False)
+    with pytest.raises(StoreUnavailable, match="store 'main': environment variable PP_TEST_DB"):
+        Workspace.open(root)
+    monkeypatch.setenv("PP_TEST_DB_PASSWORD", url.password or "")
+    with Workspace.open(root) as ws:
+        assert ws.verify_audit().ok

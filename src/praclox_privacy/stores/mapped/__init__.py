@@ -35,11 +35,14 @@ class MappedSettings:
     :ivar url: the SQLAlchemy URL of the existing database; a relative SQLite path is
         relative to the workspace folder.
     :ivar mapping: the mapping file, relative to the workspace folder.
+    :ivar password_env: the environment variable holding the database password, which
+        keeps it out of the workspace file (it replaces any password in ``url``).
     :ivar batch_size: rows per sweep statement and per commit.
     """
 
     url: str
     mapping: str
+    password_env: str = ""
     batch_size: int = attrs.field(default=100_000, validator=_positive)
 
 

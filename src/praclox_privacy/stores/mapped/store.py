@@ -115,7 +115,10 @@ class MappedStore:
         """
         path = Path(context.base_dir) / settings.mapping
         mapping = load_mapping_file(path, context.policy)
-        url = resolve_url(settings.url, context.base_dir)
+        try:
+            url = resolve_url(settings.url, context.base_dir, settings.password_env)
+        except StoreUnavailable as error:
+            raise StoreUnavailable(f"store {context.name!r}: {error}") from None
         try:
             engine = sa.create_engine(
                 url, **({} if url.get_backend_name() == "sqlite" else {"pool_pre_ping": True})

@@ -47,12 +47,15 @@ class SqlSettings:
     :ivar url: an SQLAlchemy database URL; a relative SQLite path is relative to the
         workspace folder. PostgreSQL: ``postgresql+psycopg://user@host/db``; MariaDB:
         ``mariadb+pymysql://user@host/db``.
+    :ivar password_env: the environment variable holding the database password, which
+        keeps it out of the workspace file (it replaces any password in ``url``).
     :ivar table_prefix: prefix of the library's tables, so they can live beside others.
     :ivar batch_size: rows per statement in bulk writes and erasures; bounded so that
         locks stay short.
     """
 
     url: str = DEFAULT_URL
+    password_env: str = ""
     table_prefix: str = attrs.field(default="pp_", validator=_prefix)
     batch_size: int = attrs.field(default=5000, validator=_positive)
 

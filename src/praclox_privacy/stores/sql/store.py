@@ -42,12 +42,24 @@ _ANALYZE_AFTER = 10_000
 """Subject ids or keys per IN list: bounded statements, well under every driver's limit."""
 
 
-def resolve_url(url: str, base_dir: str) -> sa.URL:
+def resolve_url(url: str, base_dir: str, password_env: str = "") -> sa.URL:
     """Return ``url`` with a relative SQLite path made relative to ``base_dir``.
 
     MariaDB/MySQL URLs get ``charset=utf8mb4`` unless they name a charset.
+
+    :param password_env: an environment variable holding the password (kept out of the
+        workspace file); it replaces any password in ``url``.
+    :raises StoreUnavailable: when that variable is not set.
     """
     parsed = sa.make_url(url)
+    if password_env:
+        password = os.environ.get(password_env)
+        if password is None:
+            raise StoreUnavailable(
+                f"environment variable {password_env} (the password of "
+                f"{parsed.render_as_string(hide_password=True)}) is not set"
+            )
+        parsed = parsed.set(password=password)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         db = parsed.database
@@ -74,7 +86,10 @@ class SqlDatabase:
 
         :raises StoreUnavailable: when the database cannot be reached.
         """
-        url = resolve_url(settings.url, base_dir)
+        try:
+            url = resolve_url(settings.url, base_dir, settings.password_env)
+        except StoreUnavailable as error:
+            raise StoreUnavailable(f"store {label!r}: {error}") from None
         kwargs: dict[str, Any] = {}
         if url.get_backend_name() != "sqlite":
             kwargs["pool_pre_ping"] = True
