@@ -36,6 +36,24 @@ def machine() -> str:
     )
 
 
+def sweep_rows(results: dict[str, object], erased: int) -> list[str]:
+    """Table rows of a sweep benchmark: the library and one DELETE, per backend."""
+    rows = []
+    for key, label in (
+        ("sqlite_library", "praclox-privacy sweep, SQLite"),
+        ("sqlite_baseline", "one DELETE, SQLite"),
+        ("postgresql_library", "praclox-privacy sweep, PostgreSQL"),
+        ("postgresql_baseline", "one DELETE, PostgreSQL"),
+    ):
+        row = results.get(key)
+        if isinstance(row, dict):
+            rows.append(
+                f"| {label} | {row['seconds']:.2f} | {erased / row['seconds']:,.0f} | "
+                f"{row['peak_mb']:.0f} |"
+            )
+    return rows
+
+
 def run(script: str) -> dict[str, object]:
     out = subprocess.run(
         [sys.executable, str(HERE / script)],
@@ -109,19 +127,7 @@ def main() -> None:
         "| run | seconds | items/s | peak memory (MB) |",
         "|---|---:|---:|---:|",
     ]
-    for key, label in (
-        ("sqlite_library", "praclox-privacy sweep, SQLite"),
-        ("sqlite_baseline", "one DELETE, SQLite"),
-        ("postgresql_library", "praclox-privacy sweep, PostgreSQL"),
-        ("postgresql_baseline", "one DELETE, PostgreSQL"),
-    ):
-        row = sweep.get(key)
-        if isinstance(row, dict):
-            lines.append(
-                f"| {label} | {row['seconds']:.2f} | "
-                f"{int(sweep['items']) // 2 / row['seconds']:,.0f} | "
-                f"{row['peak_mb']:.0f} |"
-            )
+    lines += sweep_rows(sweep, int(sweep["items"]) // 2)
     ratio = lib["seconds"] / base["seconds"]
     lines += [
         "",
@@ -172,18 +178,7 @@ def main() -> None:
         "| run | seconds | rows/s | peak memory (MB) |",
         "|---|---:|---:|---:|",
     ]
-    for key, label in (
-        ("sqlite_library", "praclox-privacy sweep, SQLite"),
-        ("sqlite_baseline", "one DELETE, SQLite"),
-        ("postgresql_library", "praclox-privacy sweep, PostgreSQL"),
-        ("postgresql_baseline", "one DELETE, PostgreSQL"),
-    ):
-        row = mapped.get(key)
-        if isinstance(row, dict):
-            lines.append(
-                f"| {label} | {row['seconds']:.2f} | "
-                f"{int(mapped['rows']) // 2 / row['seconds']:,.0f} | {row['peak_mb']:.0f} |"
-            )
+    lines += sweep_rows(mapped, int(mapped["rows"]) // 2)
     ratios = []
     for backend in ("sqlite", "postgresql"):
         lib, base = mapped.get(f"{backend}_library"), mapped.get(f"{backend}_baseline")

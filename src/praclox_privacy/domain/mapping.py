@@ -21,7 +21,6 @@ Two kinds of table:
 import enum
 import re
 from collections.abc import Iterator
-from collections.abc import Mapping as MappingABC
 from typing import Any
 
 import attrs
@@ -36,7 +35,6 @@ __all__ = [
     "Mapping",
     "TableMapping",
     "check_mapping",
-    "table_columns",
 ]
 
 _SQL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
@@ -451,19 +449,3 @@ def _prefix_problems(mapping: Mapping) -> Iterator[Problem]:
                     f"{a.name!r} overlap: a subject id must name one table",
                     "ambiguous-prefix",
                 )
-
-
-def table_columns(table: TableMapping) -> MappingABC[str, str]:
-    """Return every column the mapping names in ``table``, with the key that names it."""
-    named: dict[str, str] = {table.key: "key", table.subject_column: "subject"}
-    if table.collected:
-        named[table.collected] = "collected"
-    for kind, column in table.identities.items():
-        named.setdefault(column, f"identities.{kind}")
-    for event, column in table.events.items():
-        named[column] = f"events.{event}"
-    for column in table.references:
-        named.setdefault(column, f"references.{column}")
-    for column in table.columns:
-        named.setdefault(column, f"columns.{column}")
-    return named

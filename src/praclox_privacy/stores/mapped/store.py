@@ -41,21 +41,13 @@ from ..sql.store import resolve_url, sqlite_transactions
 from . import MappedSettings
 from .schema import check_schema, python_type, reflect_tables
 
-__all__ = ["EPOCH", "KeptRow", "MappedStore", "RowRef"]
+__all__ = ["EPOCH", "KeptRow", "MappedStore"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """The collection instant of data in a table without a ``collected`` column."""
 
 _OWNED_FIELD = re.compile(r"^(?P<field>.+) \[(?P<table>[A-Za-z_][A-Za-z0-9_$]*)#(?P<key>[^\]]+)\]$")
 _CHUNK = 500
-
-
-@attrs.frozen
-class RowRef:
-    """One mapped row: its table and key value."""
-
-    table: str
-    key: Any
 
 
 @attrs.frozen
