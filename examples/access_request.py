@@ -5,15 +5,11 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from praclox_privacy.access_report import report_json
 from praclox_privacy.domain.requests import Identity
-from praclox_privacy.requests_service import (
-    answer_access,
-    list_requests,
-    receive_request,
-    verify_request,
-)
-from praclox_privacy.workspace import Workspace
+from praclox_privacy.formats.access_report import report_json
+from praclox_privacy.services.requests import list_requests, receive_request, verify_request
+from praclox_privacy.services.rights import answer_access
+from praclox_privacy.services.workspace import Workspace
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from praclox_privacy import default_policy
-from praclox_privacy.checks import report_junit, report_text, run_checks
-from praclox_privacy.documents import render_statement
-from praclox_privacy.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.formats.check_report import report_junit, report_text
+from praclox_privacy.formats.documents import render_statement
+from praclox_privacy.services.checks import run_checks
+from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
 
 COLLECTED = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 CLOSED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

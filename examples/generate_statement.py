@@ -1,7 +1,7 @@
 """Generate the privacy statement and the Art. 30 register from the policy (S1)."""
 
 from praclox_privacy import default_policy
-from praclox_privacy.documents import build_register, check_transparency, render_statement
+from praclox_privacy.formats.documents import build_register, check_transparency, render_statement
 
 policy = default_policy()
 

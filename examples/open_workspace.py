@@ -3,7 +3,7 @@
 import tempfile
 from pathlib import Path
 
-from praclox_privacy.workspace import Workspace
+from praclox_privacy.services.workspace import Workspace
 
 with tempfile.TemporaryDirectory(prefix="praclox-example-") as tmp:
     root = Path(tmp) / "workspace"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from praclox_privacy import Item
 from praclox_privacy.ports import WriteRefused
-from praclox_privacy.workspace import Workspace
+from praclox_privacy.services.workspace import Workspace
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -4,8 +4,8 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from praclox_privacy.sweep import run_sweep
-from praclox_privacy.workspace import Workspace
+from praclox_privacy.services.sweep import run_sweep
+from praclox_privacy.services.workspace import Workspace
 
 COLLECTED = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 CLOSED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

@@ -29,8 +29,8 @@ from praclox_privacy.ports import (
     WriteRefused,
     check_storable,
 )
-from praclox_privacy.sweep import run_sweep
-from praclox_privacy.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.services.sweep import run_sweep
+from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
 
 
 @attrs.frozen

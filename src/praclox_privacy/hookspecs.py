@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .domain.policy import RetentionAction
     from .domain.records import Item, ItemKey
     from .ports import StoreKind
-    from .workspace import Workspace
+    from .services.workspace import Workspace
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
 

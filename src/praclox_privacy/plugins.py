@@ -28,7 +28,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "sql": "praclox_privacy.stores.sql",
     "sql-mapped": "praclox_privacy.stores.mapped",
     "files": "praclox_privacy.stores.files",
-    "notify": "praclox_privacy.notify",
+    "notify": "praclox_privacy.stores.notify",
     "caldav": "praclox_privacy.stores.caldav",
 }
 """Entry-point name -> module of the built-in plugins."""

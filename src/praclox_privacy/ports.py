@@ -281,7 +281,7 @@ class SubjectSource(Protocol):
     their lifecycle events happened (a party deactivated, an applicant rejected). The
     workspace registers them in its ledger (ids, relation types and events, never the
     data values) through :meth:`Workspace.sync_subjects
-    <praclox_privacy.workspace.Workspace.sync_subjects>`, so requests, the sweep and
+    <praclox_privacy.services.workspace.Workspace.sync_subjects>`, so requests, the sweep and
     ``check`` cover data that lives only there. The store's own view wins: syncing
     replaces the ledger's relation types and events of a subject with the store's.
     """

@@ -36,7 +36,7 @@ from hypothesis.stateful import (
 
 from .domain.policy import Policy, RetentionAction
 from .domain.records import Item, ItemKey
-from .policy_files import default_policy
+from .formats.policy import default_policy
 from .ports import ANONYMISED, DueQuery, ErasedItems, Store, StoreError, WriteRefused
 from .stores.memory import MemoryStore
 

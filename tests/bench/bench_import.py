@@ -74,7 +74,7 @@ def make_file(path: Path, n: int) -> None:
 
 def register_subjects(url: str, n_subjects: int, root: Path) -> None:
     """Set up the ledger in bulk (not measured): subjects p0..pN as contact persons."""
-    from praclox_privacy.workspace import Workspace
+    from praclox_privacy.services.workspace import Workspace
 
     Workspace.init(root, url=url)
     with Workspace.open(root) as ws:
@@ -94,7 +94,7 @@ def register_subjects(url: str, n_subjects: int, root: Path) -> None:
 
 
 def run_library(root: str, data: str) -> dict[str, float]:
-    from praclox_privacy.workspace import Workspace
+    from praclox_privacy.services.workspace import Workspace
 
     with Workspace.open(root) as ws:
         start = time.perf_counter()

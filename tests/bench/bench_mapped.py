@@ -80,7 +80,7 @@ def build(url: str) -> None:
 
 
 def workspace(root: Path, url: str) -> None:
-    from praclox_privacy.workspace import CONFIG_NAME, Workspace
+    from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
 
     Workspace.init(root)
     (root / "mapping.toml").write_text(MAPPING, encoding="utf-8")
@@ -91,8 +91,8 @@ def workspace(root: Path, url: str) -> None:
 
 
 def run_library(root: str) -> dict[str, float]:
-    from praclox_privacy.sweep import run_sweep
-    from praclox_privacy.workspace import Workspace
+    from praclox_privacy.services.sweep import run_sweep
+    from praclox_privacy.services.workspace import Workspace
 
     with Workspace.open(root) as ws:
         ws.store("app")  # opening checks the mapping against the schema: not the sweep

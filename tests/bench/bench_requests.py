@@ -45,7 +45,7 @@ FIELDS = [
 
 def build(root: Path, url: str) -> None:
     """The ledger and items in bulk, straight into the tables (setup, not measured)."""
-    from praclox_privacy.workspace import Workspace
+    from praclox_privacy.services.workspace import Workspace
 
     Workspace.init(root, url=url)
     persons = N_ITEMS // PER_SUBJECT
@@ -104,15 +104,11 @@ def build(root: Path, url: str) -> None:
 
 def measure(root: Path) -> dict[str, object]:
     """Median and 95th percentile milliseconds of access and erasure for SAMPLES subjects."""
-    from praclox_privacy.access_report import report_json
     from praclox_privacy.domain.requests import Identity
-    from praclox_privacy.requests_service import (
-        answer_access,
-        erase_subject,
-        receive_request,
-        verify_request,
-    )
-    from praclox_privacy.workspace import Workspace
+    from praclox_privacy.formats.access_report import report_json
+    from praclox_privacy.services.requests import receive_request, verify_request
+    from praclox_privacy.services.rights import answer_access, erase_subject
+    from praclox_privacy.services.workspace import Workspace
 
     persons = N_ITEMS // PER_SUBJECT
     step = max(persons // SAMPLES, 1)

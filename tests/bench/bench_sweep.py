@@ -27,7 +27,7 @@ COLLECTED = NOW - timedelta(days=300)
 
 def build(root: Path, url: str) -> None:
     """A workspace with N/10 applicants, every other one rejected long ago (setup)."""
-    from praclox_privacy.workspace import Workspace
+    from praclox_privacy.services.workspace import Workspace
 
     Workspace.init(root, url=url)
     subjects = N_ITEMS // PER_SUBJECT
@@ -70,8 +70,8 @@ def build(root: Path, url: str) -> None:
 
 
 def run_library(root: str) -> dict[str, float]:
-    from praclox_privacy.sweep import run_sweep
-    from praclox_privacy.workspace import Workspace
+    from praclox_privacy.services.sweep import run_sweep
+    from praclox_privacy.services.workspace import Workspace
 
     with Workspace.open(root) as ws:
         start = time.perf_counter()
@@ -85,7 +85,7 @@ def run_baseline(root: str) -> dict[str, float]:
     """One hand-written DELETE ... WHERE over the same tables."""
     import sqlalchemy as sa
 
-    from praclox_privacy.workspace import Workspace
+    from praclox_privacy.services.workspace import Workspace
 
     with Workspace.open(root) as ws:
         db = ws.ledger.database

@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from praclox_privacy.cli import main
 from praclox_privacy.domain.findings import CHECKS
-from praclox_privacy.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
 
 COLLECTED = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 CLOSED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -153,7 +153,7 @@ def test_pre_commit_hooks_run_the_policy_and_statement_checks(tmp_path: Path) ->
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     by_id = {h["id"]: h for h in hooks}
     assert set(by_id) == {"praclox-policy-check", "praclox-statement-check"}
-    from praclox_privacy.policy_files import default_policy_text
+    from praclox_privacy.formats.policy import default_policy_text
 
     good = tmp_path / "policy.toml"
     good.write_text(default_policy_text(), encoding="utf-8")

@@ -15,7 +15,7 @@ import tomli_w
 from click.testing import CliRunner, Result
 
 from praclox_privacy.cli import main
-from praclox_privacy.workspace import Workspace
+from praclox_privacy.services.workspace import Workspace
 from tryton_server import Tryton, shared_tryton
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from praclox_privacy import default_policy, default_policy_text
 from praclox_privacy.cli import main
-from praclox_privacy.documents import render_statement
+from praclox_privacy.formats.documents import render_statement
 
 DEFAULT_SOURCE = "<default>/praclox-policy.toml"
 

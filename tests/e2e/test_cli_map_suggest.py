@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from praclox_privacy.commands_map import map_group
-from praclox_privacy.mapping_files import load_mapping
-from praclox_privacy.policy_files import default_policy
+from praclox_privacy.cli.map import map_group
+from praclox_privacy.formats.mapping import load_mapping
+from praclox_privacy.formats.policy import default_policy
 
 SCHEMA = Path(__file__).parents[2] / "examples" / "existing-database" / "schema.sql"
 
@@ -66,7 +66,7 @@ def test_suggest_with_a_policy_file(database: Path, tmp_path: Path) -> None:
 
 def default_policy_text_without_applicants() -> str:
     """The shipped policy with the applicant relation type renamed to 'jobseeker'."""
-    from praclox_privacy.policy_files import default_policy_text
+    from praclox_privacy.formats.policy import default_policy_text
 
     return default_policy_text().replace('"applicant"', '"jobseeker"')
 

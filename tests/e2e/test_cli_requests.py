@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from praclox_privacy.cli import main
-from praclox_privacy.workspace import Workspace
+from praclox_privacy.services.workspace import Workspace
 
 NOW = "2026-03-02T10:00:00+01:00"
 COLLECTED = datetime(2025, 1, 10, tzinfo=UTC)
@@ -459,7 +459,7 @@ def test_the_cli_and_the_api_register_the_same_request(root: Path) -> None:
     request_id = verified(root, "access", "web")
     ok("request", "access", "web", "-w", root)
     with Workspace.open(root) as ws:
-        from praclox_privacy.requests_service import get_request
+        from praclox_privacy.services.requests import get_request
 
         found = get_request(ws, request_id)
     assert found.status.value == "completed"

@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 
 from praclox_privacy import Consent, Evidence, default_policy
 from praclox_privacy.cli import main
-from praclox_privacy.workspace import Workspace
+from praclox_privacy.services.workspace import Workspace
 
 SECOND = timedelta(seconds=1)
 PROGRESS_MARKS = ("━", "\r", "\x1b[", "sweeping")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from praclox_privacy import default_policy
-from praclox_privacy.documents import build_register, render_statement
+from praclox_privacy.formats.documents import build_register, render_statement
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 

@@ -13,23 +13,19 @@ icalendar = pytest.importorskip("icalendar")
 import tomli_w  # noqa: E402
 
 from caldav_server import Radicale, radicale_server  # noqa: E402
-from praclox_privacy.agenda import export_ics, life_events, sync  # noqa: E402
 from praclox_privacy.domain.agenda import LeapDay  # noqa: E402
 from praclox_privacy.domain.policy import Policy, RetentionAction  # noqa: E402
 from praclox_privacy.domain.records import Item, ItemKey  # noqa: E402
 from praclox_privacy.domain.requests import Identity  # noqa: E402
-from praclox_privacy.ical import uid_of  # noqa: E402
+from praclox_privacy.formats.ical import uid_of  # noqa: E402
 from praclox_privacy.ports import Store, StoreUnavailable  # noqa: E402
-from praclox_privacy.requests_service import (  # noqa: E402
-    erase_subject,
-    object_to_processing,
-    receive_request,
-    verify_request,
-)
+from praclox_privacy.services.agenda import export_ics, life_events, sync  # noqa: E402
+from praclox_privacy.services.requests import receive_request, verify_request  # noqa: E402
+from praclox_privacy.services.rights import erase_subject, object_to_processing  # noqa: E402
+from praclox_privacy.services.workspace import Workspace  # noqa: E402
 from praclox_privacy.stores.caldav import CalDavSettings  # noqa: E402
 from praclox_privacy.stores.caldav.store import CalDavStore  # noqa: E402
 from praclox_privacy.testing import StoreContract, make_item, relation_types_of  # noqa: E402
-from praclox_privacy.workspace import Workspace  # noqa: E402
 
 NOW = datetime(2026, 12, 20, 9, 0, tzinfo=UTC)
 COLLECTED = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -320,7 +316,7 @@ def test_S8_the_sweep_erases_due_life_events_in_the_agenda(
 ) -> None:
     from datetime import timedelta
 
-    from praclox_privacy.sweep import run_sweep
+    from praclox_privacy.services.sweep import run_sweep
 
     with _workspace(tmp_path, radicale, "sweep") as ws:
         _populate(ws)

@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from praclox_privacy.checks import CheckStatus, run_checks
 from praclox_privacy.cli import main
-from praclox_privacy.documents.register import build_register
-from praclox_privacy.documents.statement import render_statement
 from praclox_privacy.domain.periods import Period
-from praclox_privacy.policy_files import default_policy, default_policy_text
-from praclox_privacy.requests_service import receive_request
-from praclox_privacy.sweep import run_sweep
-from praclox_privacy.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.formats.documents.register import build_register
+from praclox_privacy.formats.documents.statement import render_statement
+from praclox_privacy.formats.policy import default_policy, default_policy_text
+from praclox_privacy.services.checks import CheckStatus, run_checks
+from praclox_privacy.services.requests import receive_request
+from praclox_privacy.services.sweep import run_sweep
+from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
 
 COLLECTED = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 CLOSED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)  # website account: due a month later
@@ -317,7 +317,7 @@ def test_a_sweep_clears_the_overdue_finding(root: Path) -> None:
 def test_the_overdue_check_runs_in_small_batches(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import praclox_privacy.sweep as sweep_module
+    import praclox_privacy.services.sweep as sweep_module
 
     monkeypatch.setattr(sweep_module, "BATCH_SUBJECTS", 1)
     with opened(root, LATE) as ws:

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from praclox_privacy import Item
-from praclox_privacy import consents as service
+from praclox_privacy.services import consents as service
+from praclox_privacy.services.sweep import run_sweep
+from praclox_privacy.services.workspace import OperationRefused, Workspace
 from praclox_privacy.stores.sql.ledger import LedgerError
-from praclox_privacy.sweep import run_sweep
-from praclox_privacy.workspace import OperationRefused, Workspace
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -200,7 +200,7 @@ def test_S7_kantara_receipt_has_every_field_of_the_v1_1_specification(ws: Worksp
 def test_S9_kantara_receipt_of_a_disclosure_consent_names_the_third_party(
     ws: Workspace,
 ) -> None:
-    from praclox_privacy import disclosure
+    from praclox_privacy.services import disclosure
 
     req = disclosure.request(ws, "anna", "Acme Marketing BV", ["website_account"], "mailing")
     disclosure.decide(ws, req.id, True, method="e-mail")

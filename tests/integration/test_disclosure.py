@@ -1,6 +1,6 @@
 """Third-party disclosure requests (S9) with a real SMTP server on the loopback interface.
 
-The built-in notifier (``praclox_privacy.notify``) sends the person an e-mail through the
+The built-in notifier (``praclox_privacy.stores.notify``) sends the person an e-mail through the
 standard library's SMTP client; the server is aiosmtpd, started by a fixture on a free port.
 """
 
@@ -15,11 +15,11 @@ import pytest
 from aiosmtpd.controller import Controller
 
 import praclox_privacy
-from praclox_privacy import disclosure
-from praclox_privacy.disclosure import DisclosureRefused
 from praclox_privacy.domain.guards import DisclosureStatus
 from praclox_privacy.plugins import make_plugin_manager
-from praclox_privacy.workspace import OperationRefused, Workspace
+from praclox_privacy.services import disclosure
+from praclox_privacy.services.disclosure import DisclosureRefused
+from praclox_privacy.services.workspace import OperationRefused, Workspace
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -153,7 +153,7 @@ def test_S9_never_disclosed_without_consent_even_when_the_requester_retries(
 def test_S9_consent_allows_only_a_manual_disclosure_and_withdrawal_stops_it(
     ws: Workspace,
 ) -> None:
-    from praclox_privacy import consents
+    from praclox_privacy.services import consents
 
     req = disclosure.request(ws, "jan", "Acme Marketing BV", ["person_contact"], "newsletter")
     decided = disclosure.decide(ws, req.id, True, method="e-mail reply", reference="<m1@acme>")
@@ -200,7 +200,7 @@ def test_S9_silence_counts_as_refusal(ws: Workspace, clock: Clock) -> None:
 
 @pytest.mark.promise("S9")
 def test_S9_the_answer_time_is_configurable(tmp_path: Path, clock: Clock) -> None:
-    from praclox_privacy.policy_files import default_policy_text
+    from praclox_privacy.formats.policy import default_policy_text
 
     text = default_policy_text().replace('answer_within = "P30D"', 'answer_within = "P7D"')
     (tmp_path / "policy.toml").write_text(text, encoding="utf-8")

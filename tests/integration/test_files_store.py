@@ -25,7 +25,8 @@ from praclox_privacy.ports import (
     WriteRefused,
 )
 from praclox_privacy.stores import files
-from praclox_privacy.stores.files import FilesSettings, FilesStore
+from praclox_privacy.stores.files import FilesSettings
+from praclox_privacy.stores.files.store import FilesStore
 from praclox_privacy.testing import StoreContract, make_item, relation_types_of
 
 
@@ -351,8 +352,8 @@ _CRASHING_WRITER = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    from praclox_privacy.policy_files import default_policy
-    from praclox_privacy.stores.files import FilesStore
+    from praclox_privacy.formats.policy import default_policy
+    from praclox_privacy.stores.files.store import FilesStore
     from praclox_privacy.testing import make_item, relation_types_of
 
     root, crash_at = sys.argv[1], sys.argv[2]
@@ -417,8 +418,8 @@ _WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from praclox_privacy.policy_files import default_policy
-    from praclox_privacy.stores.files import FilesStore
+    from praclox_privacy.formats.policy import default_policy
+    from praclox_privacy.stores.files.store import FilesStore
     from praclox_privacy.testing import make_item, relation_types_of
 
     root, tag, own, own_category, go = sys.argv[1:]

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from praclox_privacy import Item
-from praclox_privacy import consents as consent_service
-from praclox_privacy.guards_service import (
+from praclox_privacy.ports import WriteRefused
+from praclox_privacy.services import consents as consent_service
+from praclox_privacy.services.guards import (
     AccessRefused,
     add_staff,
     agreements,
@@ -20,9 +21,8 @@ from praclox_privacy.guards_service import (
     mark_used,
     record_agreement,
 )
-from praclox_privacy.ports import WriteRefused
-from praclox_privacy.sweep import run_sweep
-from praclox_privacy.workspace import OperationRefused, Workspace
+from praclox_privacy.services.sweep import run_sweep
+from praclox_privacy.services.workspace import OperationRefused, Workspace
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -24,13 +24,13 @@ import sqlalchemy as sa
 
 from praclox_privacy.domain.records import Consent, Evidence, Item, ItemKey, Subject
 from praclox_privacy.ports import WriteRefused
+from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
 from praclox_privacy.stores.sql.ledger import (
     GENESIS,
     AuditVerification,
     LedgerError,
     entry_hash,
 )
-from praclox_privacy.workspace import CONFIG_NAME, Workspace
 
 T0 = datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=UTC)
 CET = timezone(timedelta(hours=1))
@@ -521,7 +521,7 @@ def test_concurrent_workspace_writes_keep_items_and_chain(ws: Workspace) -> None
 _APPENDER = """
 import sys, time
 from pathlib import Path
-from praclox_privacy.workspace import Workspace
+from praclox_privacy.services.workspace import Workspace
 root, count, who = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 ws = Workspace.open(root)
 go = Path(root) / "go"

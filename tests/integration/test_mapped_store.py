@@ -20,17 +20,11 @@ from praclox_privacy import Consent, Evidence
 from praclox_privacy.domain.errors import MappingError
 from praclox_privacy.domain.requests import Identity
 from praclox_privacy.ports import StoreUnavailable
-from praclox_privacy.requests_service import (
-    answer_access,
-    erase_subject,
-    find_subjects,
-    receive_request,
-    rectify_data,
-    verify_request,
-)
+from praclox_privacy.services.requests import find_subjects, receive_request, verify_request
+from praclox_privacy.services.rights import answer_access, erase_subject, rectify_data
+from praclox_privacy.services.sweep import run_sweep
+from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
 from praclox_privacy.stores.mapped.store import MappedStore
-from praclox_privacy.sweep import run_sweep
-from praclox_privacy.workspace import CONFIG_NAME, Workspace
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -450,7 +444,7 @@ def test_event_column_of_the_wrong_type(existing: tuple[Path, dict[str, sa.Table
 def test_check_reports_overdue_rows_until_swept(
     existing: tuple[Path, dict[str, sa.Table], Any],
 ) -> None:
-    from praclox_privacy.checks import run_checks
+    from praclox_privacy.services.checks import run_checks
 
     root, _, _ = existing
     with Workspace.open(root) as ws:
@@ -466,7 +460,7 @@ def test_check_reports_overdue_rows_until_swept(
 
 
 def test_check_names_a_stale_mapping(existing: tuple[Path, dict[str, sa.Table], Any]) -> None:
-    from praclox_privacy.checks import run_checks
+    from praclox_privacy.services.checks import run_checks
 
     root, t, engine = existing
     with engine.begin() as conn:
@@ -491,7 +485,7 @@ def test_interrupted_batch_is_finished_and_audited_once(
     where: str,
 ) -> None:
     """A sweep dying after recording a batch's intent, before or after the rows went."""
-    from praclox_privacy import sweep as sweep_module
+    from praclox_privacy.services import sweep as sweep_module
 
     root, t, engine = existing
     original_record = sweep_module._Sweep._record_mapped_intent

@@ -25,40 +25,37 @@ from hypothesis import strategies as st
 
 import praclox_privacy
 from praclox_privacy import Consent, Evidence, Item, ItemKey, RetentionAction
-from praclox_privacy.domain.requests import (
-    Identity,
-    ProcessingRestricted,
-    RequestRefused,
-    RequestStatus,
-    RequestType,
-)
-from praclox_privacy.opendsr import OpenDsrError
+from praclox_privacy.domain.requests import Identity, RequestRefused, RequestStatus, RequestType
+from praclox_privacy.domain.restrictions import ProcessingRestricted
+from praclox_privacy.formats.opendsr import OpenDsrError
 from praclox_privacy.plugins import make_plugin_manager
 from praclox_privacy.ports import StoreError
-from praclox_privacy.requests_service import (
-    access_report,
-    answer_access,
+from praclox_privacy.services.requests import (
     cancel_request,
-    ensure_usable,
-    erase_subject,
     extend_request,
     find_subjects,
     get_request,
     intake_opendsr,
-    lift_restriction,
     list_requests,
-    object_to_processing,
     opendsr_status,
     receive_request,
+    verify_request,
+)
+from praclox_privacy.services.rights import (
+    access_report,
+    answer_access,
+    ensure_usable,
+    erase_subject,
+    lift_restriction,
+    object_to_processing,
     rectify_data,
     restrict_processing,
     restrictions_of,
-    verify_request,
 )
-from praclox_privacy.stores.files import FilesStore
+from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.stores.files.store import FilesStore
 from praclox_privacy.stores.sql.request_register import RequestNotFound
 from praclox_privacy.stores.sql.store import SqlStore
-from praclox_privacy.workspace import CONFIG_NAME, Workspace
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 COLLECTED = datetime(2025, 1, 10, tzinfo=UTC)

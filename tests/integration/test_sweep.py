@@ -25,12 +25,12 @@ from click.testing import CliRunner, Result
 from praclox_privacy import Consent, Evidence, Item, decide
 from praclox_privacy.cli import main
 from praclox_privacy.domain.policy import RetentionAction
-from praclox_privacy.guards_service import record_agreement
-from praclox_privacy.policy_files import default_policy_text
+from praclox_privacy.formats.policy import default_policy_text
 from praclox_privacy.ports import ANONYMISED, ErasedItems, StoreUnavailable
-from praclox_privacy.stores.files import FilesStore
-from praclox_privacy.sweep import SweepBusy, SweepReport, run_sweep
-from praclox_privacy.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.services.guards import record_agreement
+from praclox_privacy.services.sweep import SweepBusy, SweepReport, run_sweep
+from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.stores.files.store import FilesStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -302,8 +302,8 @@ SUBJECT_COUNT = 300
 CHILD = """
 import json, sys, time
 from datetime import datetime
-from praclox_privacy.sweep import run_sweep
-from praclox_privacy.workspace import Workspace
+from praclox_privacy.services.sweep import run_sweep
+from praclox_privacy.services.workspace import Workspace
 
 marks = {}
 

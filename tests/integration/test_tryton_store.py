@@ -26,11 +26,11 @@ from praclox_privacy.ports import (
     StoreUnavailable,
     SubjectSource,
 )
+from praclox_privacy.services.workspace import Workspace
 from praclox_privacy.stores.tryton import TrytonSettings
 from praclox_privacy.stores.tryton.client import TrytonLoginFailed
 from praclox_privacy.stores.tryton.store import TrytonStore
 from praclox_privacy.testing import StoreContract, make_item, relation_types_of
-from praclox_privacy.workspace import Workspace
 from tryton_server import ADMIN, Tryton, shared_tryton
 
 

@@ -14,8 +14,8 @@ from praclox_privacy import (
     dump_policy,
     load_policy,
 )
-from praclox_privacy.documents import ELEMENTS, check_transparency
-from praclox_privacy.documents.art13 import Status
+from praclox_privacy.formats.documents import ELEMENTS, check_transparency
+from praclox_privacy.formats.documents.art13 import Status
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ import attrs
 import pytest
 
 from praclox_privacy import Labels, LegalBasis, Policy, Purpose, Recipient, default_policy
-from praclox_privacy.documents import dpv_document, fides_manifest, load_mapping
-from praclox_privacy.documents.dpv import dpv_text
-from praclox_privacy.documents.fides import MappingError, manifest_text
+from praclox_privacy.formats.documents import dpv_document, fides_manifest, load_mapping
+from praclox_privacy.formats.documents.dpv import dpv_text
+from praclox_privacy.formats.documents.fides import MappingError, manifest_text
 
 fideslang = pytest.importorskip("fideslang")
 rdflib = pytest.importorskip("rdflib")

@@ -23,7 +23,7 @@ from praclox_privacy.domain.policy import RetentionAction
 from praclox_privacy.domain.records import Consent, Item, ItemKey, Subject
 from praclox_privacy.domain.retention import Status, decide
 from praclox_privacy.domain.sweep_plan import DueSelection, plan_sweep
-from praclox_privacy.policy_files import default_policy
+from praclox_privacy.formats.policy import default_policy
 
 POLICY = default_policy()
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

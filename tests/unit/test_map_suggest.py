@@ -14,18 +14,11 @@ from hypothesis import strategies as st
 
 from praclox_privacy.domain.errors import MappingError
 from praclox_privacy.domain.policy import Policy
-from praclox_privacy.mapping_files import load_mapping
-from praclox_privacy.policy_files import default_policy
-from praclox_privacy.stores.mapped.suggest import (
-    ReflectedColumn,
-    ReflectedTable,
-    guess_event,
-    guess_field,
-    guess_relation_type,
-    read_only_url,
-    render_suggestion,
-    suggest_mapping,
-)
+from praclox_privacy.formats.mapping import load_mapping
+from praclox_privacy.formats.policy import default_policy
+from praclox_privacy.stores.mapped.catalogue import ReflectedColumn, ReflectedTable, read_only_url
+from praclox_privacy.stores.mapped.guesses import guess_event, guess_field, guess_relation_type
+from praclox_privacy.stores.mapped.suggest import render_suggestion, suggest_mapping
 
 SCHEMA = Path(__file__).parents[2] / "examples" / "existing-database" / "schema.sql"
 
@@ -524,7 +517,7 @@ def test_every_draft_is_valid_toml_naming_every_table(
 def test_the_example_mapping_fits_its_schema_and_the_draft(
     example_db: Path, policy: Policy
 ) -> None:
-    from praclox_privacy.mapping_files import load_mapping_file
+    from praclox_privacy.formats.mapping import load_mapping_file
     from praclox_privacy.stores.mapped.schema import check_schema
 
     reviewed = load_mapping_file(SCHEMA.with_name("mapping.toml"), policy)

@@ -5,8 +5,8 @@ import pytest
 
 from praclox_privacy.domain.errors import MappingError
 from praclox_privacy.domain.mapping import EraseMode, Mapping, TableMapping
-from praclox_privacy.mapping_files import dump_mapping, load_mapping, load_mapping_file
-from praclox_privacy.policy_files import default_policy
+from praclox_privacy.formats.mapping import dump_mapping, load_mapping, load_mapping_file
+from praclox_privacy.formats.policy import default_policy
 
 POLICY = default_policy()
 

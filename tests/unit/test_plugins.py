@@ -23,8 +23,8 @@ import praclox_privacy
 from praclox_privacy import Item, ItemKey, RetentionAction
 from praclox_privacy.plugins import BUILTIN_PLUGINS, PluginError, make_plugin_manager, store_kinds
 from praclox_privacy.ports import StoreKind, WriteRefused
+from praclox_privacy.services.workspace import Workspace
 from praclox_privacy.stores.memory import MemorySettings, MemoryStore
-from praclox_privacy.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGINS_DOC = ROOT / "docs" / "plugins.md"
@@ -405,8 +405,8 @@ def test_loading_the_builtin_plugins_imports_no_backend() -> None:
 
 
 def test_hook_ask_consent(tmp_path: Path) -> None:
-    from praclox_privacy import disclosure
     from praclox_privacy.domain.guards import DisclosureRequest, DisclosureStatus
+    from praclox_privacy.services import disclosure
 
     calls: list[tuple[DisclosureRequest, str, Workspace]] = []
 

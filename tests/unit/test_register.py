@@ -8,8 +8,8 @@ import attrs
 import pytest
 
 from praclox_privacy import Labels, Period, Policy, Recipient, default_policy
-from praclox_privacy.documents import build_register
-from praclox_privacy.documents.register import COLUMNS
+from praclox_privacy.formats.documents import build_register
+from praclox_privacy.formats.documents.register import COLUMNS
 
 
 @pytest.fixture(scope="module")

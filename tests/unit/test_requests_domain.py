@@ -22,16 +22,7 @@ from praclox_privacy import (
     Subject,
     default_policy,
 )
-from praclox_privacy.access_report import (
-    CSV_COLUMNS,
-    long_date,
-    render_report,
-    report_csv,
-    report_html,
-    report_json,
-    report_schema,
-    texts,
-)
+from praclox_privacy.domain.answers import build_access_report, kept_item
 from praclox_privacy.domain.errors import InvalidValue
 from praclox_privacy.domain.requests import (
     DataRequest,
@@ -39,23 +30,37 @@ from praclox_privacy.domain.requests import (
     RequestRefused,
     RequestStatus,
     RequestType,
-    Restriction,
-    RestrictionGround,
-    RestrictionKind,
-    build_access_report,
     cancel,
-    check_objection,
     complete,
     due_date,
     extend,
-    kept_item,
     new_request,
-    refusal,
     require_actionable,
     verify,
 )
+from praclox_privacy.domain.restrictions import (
+    Restriction,
+    RestrictionGround,
+    RestrictionKind,
+    check_objection,
+    refusal,
+)
 from praclox_privacy.domain.retention import erasure_plan
-from praclox_privacy.opendsr import OpenDsrError, identities_of, parse_opendsr, status_object
+from praclox_privacy.formats.access_report import (
+    CSV_COLUMNS,
+    render_report,
+    report_csv,
+    report_html,
+    report_json,
+    report_schema,
+)
+from praclox_privacy.formats.opendsr import (
+    OpenDsrError,
+    identities_of,
+    parse_opendsr,
+    status_object,
+)
+from praclox_privacy.formats.texts import long_date, texts
 
 POLICY = default_policy()
 AMS = ZoneInfo("Europe/Amsterdam")

@@ -22,9 +22,9 @@ from praclox_privacy import (
     RetentionAction,
     default_policy,
 )
-from praclox_privacy.documents import TemplateError, default_template, render_statement
-from praclox_privacy.documents.context import statement_context
-from praclox_privacy.documents.words import join_and, join_or, period_words
+from praclox_privacy.formats.documents import TemplateError, default_template, render_statement
+from praclox_privacy.formats.documents.context import statement_context
+from praclox_privacy.formats.documents.words import join_and, join_or, period_words
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ category, nothing is overdue, ...) and yields a :class:`CheckResult`: passed, fa
 skipped, with its :class:`Finding` values. Every finding names the promise (``S1`` ...
 ``S16``) or the GDPR article it breaks, so a failing CI build says *which* promise broke.
 
-The functions here turn what the service (:mod:`praclox_privacy.checks`) read from the
+The functions here turn what the service (:mod:`praclox_privacy.services.checks`) read from the
 policy, the stores and the ledger into findings; they never touch a store themselves.
 
 "Overdue" is defined through the sweep plan: an item is overdue at ``now`` when the sweep

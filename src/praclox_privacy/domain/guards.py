@@ -1,8 +1,8 @@
 """Pure rules about who may see, receive, record or bring in data (S7, S9, S10, S12, S13).
 
 Every function here is a decision on plain values: no store, no clock, no I/O. The
-services (:mod:`praclox_privacy.consents`, :mod:`praclox_privacy.disclosure`,
-:mod:`praclox_privacy.guards_service`) load the values, call these rules, act on the
+services (:mod:`praclox_privacy.services.consents`, :mod:`praclox_privacy.services.disclosure`,
+:mod:`praclox_privacy.services.guards`) load the values, call these rules, act on the
 :class:`Decision` and audit it.
 """
 
@@ -13,7 +13,7 @@ from datetime import datetime
 import attrs
 
 from .policy import COLLECTED, LegalBasis, Policy, StaffAccessPolicy
-from .records import Consent, Subject, _aware, _subject_id
+from .records import Consent, Subject, _subject_id, aware
 
 __all__ = [
     "CONFIDENTIALITY",
@@ -168,9 +168,9 @@ class Agreement:
     subject_id: str = attrs.field(validator=_subject_id)
     kind: str
     scope: str
-    agreed_at: datetime = attrs.field(validator=_aware)
-    ends_at: datetime | None = attrs.field(default=None, validator=_aware)
-    delete_by: datetime | None = attrs.field(default=None, validator=_aware)
+    agreed_at: datetime = attrs.field(validator=aware)
+    ends_at: datetime | None = attrs.field(default=None, validator=aware)
+    delete_by: datetime | None = attrs.field(default=None, validator=aware)
     id: int | None = None
 
     def active_at(self, instant: datetime) -> bool:
@@ -221,9 +221,9 @@ class StaffMember:
     id: str = attrs.field(validator=_subject_id)
     name: str
     employment: Employment = attrs.field(converter=Employment)
-    started_at: datetime = attrs.field(validator=_aware)
-    confidentiality_signed_at: datetime | None = attrs.field(default=None, validator=_aware)
-    ended_at: datetime | None = attrs.field(default=None, validator=_aware)
+    started_at: datetime = attrs.field(validator=aware)
+    confidentiality_signed_at: datetime | None = attrs.field(default=None, validator=aware)
+    ended_at: datetime | None = attrs.field(default=None, validator=aware)
 
 
 def staff_access(
@@ -296,12 +296,12 @@ class DisclosureRequest:
     requester: str
     data: tuple[str, ...] = attrs.field(converter=_names)
     reason: str
-    requested_at: datetime = attrs.field(validator=_aware)
-    answer_by: datetime = attrs.field(validator=_aware)
+    requested_at: datetime = attrs.field(validator=aware)
+    answer_by: datetime = attrs.field(validator=aware)
     status: DisclosureStatus = attrs.field(
         default=DisclosureStatus.PENDING, converter=DisclosureStatus
     )
-    decided_at: datetime | None = attrs.field(default=None, validator=_aware)
+    decided_at: datetime | None = attrs.field(default=None, validator=aware)
 
 
 def disclosure_status(request: DisclosureRequest, now: datetime) -> DisclosureStatus:

@@ -1,7 +1,7 @@
 """The policy: what is stored about whom, why, for how long, and who may receive it (S1).
 
 Every class here is a frozen attrs value with no I/O; reading and writing policy files
-lives in :mod:`praclox_privacy.policy_files`. Cross-references between entries (a purpose
+lives in :mod:`praclox_privacy.formats.policy`. Cross-references between entries (a purpose
 naming a category, a rule naming a relation type) are checked by
 :func:`praclox_privacy.domain.validation.check_policy`, not by the constructors, so that a
 policy file with many mistakes gets all of them reported at once.
@@ -374,7 +374,7 @@ class StatementSettings:
 
     :ivar not_applicable: codes of GDPR Art. 13/14 elements that do not apply, stated
         explicitly (``recipients``, ``third_country_transfers``, ``automated_decisions``,
-        ...; see :data:`praclox_privacy.documents.art13.ELEMENTS`).
+        ...; see :data:`praclox_privacy.formats.documents.art13.ELEMENTS`).
     :ivar automated_decisions: the automated decision-making, including profiling, and
         its logic and consequences (GDPR Art. 13(2)(f)); leave it out and list
         ``automated_decisions`` under ``not_applicable`` when there is none.

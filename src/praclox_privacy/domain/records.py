@@ -74,7 +74,11 @@ def _field_name(instance: object, attribute: "attrs.Attribute[str]", value: str)
         )
 
 
-def _aware(instance: object, attribute: "attrs.Attribute[Any]", value: object) -> None:
+def aware(instance: object, attribute: "attrs.Attribute[Any]", value: object) -> None:
+    """Validate an attrs field: a timezone-aware instant (or ``None``).
+
+    :raises InvalidValue: naming the field.
+    """
     if value is None:
         return
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
@@ -86,7 +90,7 @@ class SubjectEvent:
     """A lifecycle event that happened to a subject (e.g. ``rejected`` at an instant)."""
 
     name: str = attrs.field(validator=_name)
-    at: datetime = attrs.field(validator=_aware)
+    at: datetime = attrs.field(validator=aware)
 
 
 def _frozenset_of_str(value: "Iterable[str]") -> frozenset[str]:
@@ -171,7 +175,7 @@ class Item:
     category: str = attrs.field(validator=_name)
     field: str = attrs.field(validator=_field_name)
     value: str = attrs.field(validator=attrs.validators.instance_of(str))
-    collected_at: datetime = attrs.field(validator=_aware)
+    collected_at: datetime = attrs.field(validator=aware)
     purposes: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of_names)
 
     @purposes.validator
@@ -206,10 +210,10 @@ class Consent:
 
     subject_id: str = attrs.field(validator=_subject_id)
     kind: str = attrs.field(validator=_name)
-    granted_at: datetime = attrs.field(validator=_aware)
+    granted_at: datetime = attrs.field(validator=aware)
     evidence: Evidence
-    withdrawn_at: datetime | None = attrs.field(default=None, validator=_aware)
-    until: datetime | None = attrs.field(default=None, validator=_aware)
+    withdrawn_at: datetime | None = attrs.field(default=None, validator=aware)
+    until: datetime | None = attrs.field(default=None, validator=aware)
     scope: str = ""
     """What the consent is for when a kind needs it (a recording session, a disclosure)."""
 

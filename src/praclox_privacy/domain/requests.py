@@ -1,8 +1,8 @@
 """Data-subject requests as pure values and decisions (GDPR Art. 12 and 15 to 21).
 
-Nothing here does I/O: the request register (:mod:`praclox_privacy.stores.sql.request_register`)
-stores these values and the service (:mod:`praclox_privacy.requests_service`) carries the
-rights out. This module decides:
+Nothing here does I/O: the request register (a :class:`~praclox_privacy.ports.RequestRegister`)
+stores these values and the services (:mod:`praclox_privacy.services.requests` and
+:mod:`praclox_privacy.services.rights`) carry the rights out. This module decides:
 
 * **deadlines** (Art. 12(3)): a request is due one month after it was received (sooner
   when the policy's ``statement.response_time`` is shorter); the deadline may be extended
@@ -10,18 +10,16 @@ rights out. This module decides:
   while the first month runs (the person must be told within it);
 * **the lifecycle**: ``pending`` (received) -> ``in_progress`` (the requester's identity
   is verified) -> ``completed``, or ``cancelled`` from either open state. Access,
-  portability, erasure and rectification act only on a verified request;
-* **what a restriction (Art. 18) or an objection (Art. 21) forbids**: a restriction
-  allows storage and nothing else of the categories it names (all, when none); an
-  objection ends the purposes it names; objecting without naming a purpose ends every
-  direct-marketing purpose (Art. 21(2) and (3));
-* **the access report's data model** (Art. 15 and 20): every item with its purposes,
-  legal bases, retention date or legal hold, and recipients.
+  portability, erasure and rectification act only on a verified request.
+
+What restrictions and objections forbid is decided in
+:mod:`~praclox_privacy.domain.restrictions`; what the answers to a person hold, in
+:mod:`~praclox_privacy.domain.answers`.
 """
 
 import enum
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -29,34 +27,22 @@ import attrs
 
 from .errors import InvalidValue, PracloxPrivacyError
 from .periods import Period
-from .policy import LegalBasis, Policy, Purpose
-from .records import Consent, Item, Subject, check_subject_id
-from .retention import Decision, Status, decide
+from .records import aware, check_subject_id
 
 __all__ = [
+    "IDENTITY_FORMATS",
     "MAX_EXTENSION",
     "ONE_MONTH",
-    "AccessReport",
     "DataRequest",
     "Identity",
-    "KeptItem",
-    "ProcessingRestricted",
-    "ReportItem",
     "RequestRefused",
     "RequestStatus",
     "RequestType",
-    "Restriction",
-    "RestrictionGround",
-    "RestrictionKind",
-    "build_access_report",
     "cancel",
-    "check_objection",
     "complete",
     "due_date",
     "extend",
-    "kept_item",
     "new_request",
-    "refusal",
     "require_actionable",
     "verify",
 ]
@@ -75,17 +61,6 @@ IDENTITY_FORMATS = ("raw", "sha1", "md5", "sha256")
 
 class RequestRefused(PracloxPrivacyError):
     """A request operation is not allowed now (unverified, closed, late extension, ...)."""
-
-
-class ProcessingRestricted(PracloxPrivacyError):
-    """A use of personal data is refused by a restriction (Art. 18) or objection (Art. 21).
-
-    :ivar restriction: the restriction or objection that forbids it.
-    """
-
-    def __init__(self, message: str, restriction: "Restriction") -> None:
-        self.restriction = restriction
-        super().__init__(message)
 
 
 class RequestType(enum.StrEnum):
@@ -146,13 +121,6 @@ class RequestStatus(enum.StrEnum):
     def is_open(self) -> bool:
         """Whether the request still awaits an answer."""
         return self in (RequestStatus.PENDING, RequestStatus.IN_PROGRESS)
-
-
-def _aware(instance: object, attribute: "attrs.Attribute[Any]", value: object) -> None:
-    if value is None:
-        return
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidValue(attribute.name, f"must be a timezone-aware datetime, not {value!r}")
 
 
 def _request_id(instance: object, attribute: "attrs.Attribute[str]", value: str) -> None:
@@ -243,15 +211,15 @@ class DataRequest:
     id: str = attrs.field(validator=_request_id)
     type: RequestType = attrs.field(converter=RequestType)
     identities: tuple[Identity, ...] = attrs.field(converter=_identities)
-    received_at: datetime = attrs.field(validator=_aware)
-    due_at: datetime = attrs.field(validator=_aware)
+    received_at: datetime = attrs.field(validator=aware)
+    due_at: datetime = attrs.field(validator=aware)
     status: RequestStatus = attrs.field(default=RequestStatus.PENDING, converter=RequestStatus)
     subject_id: str | None = attrs.field(default=None, validator=_optional_subject)
-    verified_at: datetime | None = attrs.field(default=None, validator=_aware)
+    verified_at: datetime | None = attrs.field(default=None, validator=aware)
     verified_by: str = ""
-    extended_until: datetime | None = attrs.field(default=None, validator=_aware)
+    extended_until: datetime | None = attrs.field(default=None, validator=aware)
     extension_reason: str = ""
-    closed_at: datetime | None = attrs.field(default=None, validator=_aware)
+    closed_at: datetime | None = attrs.field(default=None, validator=aware)
     details: Mapping[str, Any] = attrs.field(factory=dict, converter=_mapping)
     result: Mapping[str, Any] = attrs.field(factory=dict, converter=_mapping)
 
@@ -303,7 +271,7 @@ def new_request(
     except ValueError:
         allowed = ", ".join(t.value for t in RequestType)
         raise InvalidValue("type", f"{type!r} is not a request type ({allowed})") from None
-    _aware(None, attrs.fields(DataRequest).received_at, received_at)
+    aware(None, attrs.fields(DataRequest).received_at, received_at)
     return DataRequest(
         request_id,
         kind,
@@ -430,334 +398,4 @@ def cancel(request: DataRequest, reason: str, at: datetime) -> DataRequest:
         status=RequestStatus.CANCELLED,
         result={"reason": reason.strip()},
         closed_at=at,
-    )
-
-
-# -- restriction (Art. 18) and objection (Art. 21) -------------------------------------------
-
-
-class RestrictionKind(enum.StrEnum):
-    """What limits the processing of a subject's data."""
-
-    RESTRICTION = "restriction"
-    """Art. 18: storage only, for the categories named (all, when none)."""
-    OBJECTION = "objection"
-    """Art. 21: the purpose named is no longer pursued for the subject."""
-
-
-class RestrictionGround(enum.StrEnum):
-    """The grounds of Art. 18(1) on which processing is restricted."""
-
-    ACCURACY_CONTESTED = "accuracy_contested"
-    """Art. 18(1)(a): the person contests the accuracy, while it is checked."""
-    UNLAWFUL = "unlawful"
-    """Art. 18(1)(b): processing is unlawful and the person wants restriction, not erasure."""
-    LEGAL_CLAIMS = "legal_claims"
-    """Art. 18(1)(c): no longer needed, but the person needs it for legal claims."""
-    OBJECTION_PENDING = "objection_pending"
-    """Art. 18(1)(d): the person objected (Art. 21(1)); pending the verification."""
-
-    @property
-    def article(self) -> str:
-        """The article and point, e.g. ``Art. 18(1)(a) GDPR``."""
-        return f"Art. 18(1)({'abcd'[list(RestrictionGround).index(self)]}) GDPR"
-
-
-@attrs.frozen
-class Restriction:
-    """A restriction of processing (Art. 18) or an objection (Art. 21) of one subject.
-
-    :ivar category: the restricted category (``None``: every category); restrictions only.
-    :ivar purpose: the purpose objected to; objections only.
-    :ivar reason: the Art. 18(1) ground of a restriction; for an objection, ``direct
-        marketing`` or the purpose's basis.
-    """
-
-    subject_id: str
-    kind: RestrictionKind = attrs.field(converter=RestrictionKind)
-    started_at: datetime = attrs.field(validator=_aware)
-    category: str | None = None
-    purpose: str | None = None
-    reason: str = ""
-    request_id: str | None = None
-    lifted_at: datetime | None = attrs.field(default=None, validator=_aware)
-    id: int | None = None
-
-    def active_at(self, now: datetime) -> bool:
-        """Whether the restriction applies at ``now``."""
-        return self.started_at <= now and (self.lifted_at is None or now < self.lifted_at)
-
-    def forbids(self, policy: Policy, purpose: str, category: str | None) -> bool:
-        """Return whether this forbids using ``category`` for ``purpose``.
-
-        :param category: ``None`` means any category ``purpose`` processes.
-        """
-        if self.kind is RestrictionKind.OBJECTION:
-            return self.purpose == purpose
-        if self.category is None:
-            return True
-        if category is not None:
-            return category == self.category
-        try:
-            return self.category in policy.purpose(purpose).categories
-        except KeyError:
-            return True
-
-    def describe(self) -> str:
-        """One sentence: what it is, since when, and on which ground."""
-        since = self.started_at.isoformat()
-        if self.kind is RestrictionKind.OBJECTION:
-            return f"the subject objected to purpose {self.purpose!r} on {since} (GDPR Art. 21)" + (
-                f", request {self.request_id}" if self.request_id else ""
-            )
-        what = f"category {self.category!r}" if self.category else "all of its data"
-        ground = self.reason
-        if ground in {g.value for g in RestrictionGround}:
-            ground = f"{ground}, {RestrictionGround(ground).article}"
-        return (
-            f"processing of {what} is restricted since {since} ({ground}); only storage is "
-            "allowed until it is lifted"
-            + (f" (restriction {self.id})" if self.id is not None else "")
-        )
-
-
-def refusal(
-    restrictions: Iterable[Restriction],
-    policy: Policy,
-    purpose: str,
-    category: str | None,
-    now: datetime,
-) -> Restriction | None:
-    """Return the active restriction or objection that forbids the use, or ``None``.
-
-    Storage itself is never a use a restriction forbids: only purposes are checked here.
-    """
-    for restriction in restrictions:
-        if restriction.active_at(now) and restriction.forbids(policy, purpose, category):
-            return restriction
-    return None
-
-
-_OBJECTABLE = (LegalBasis.LEGITIMATE_INTEREST, LegalBasis.PUBLIC_TASK)
-
-
-def _applies(purpose: Purpose, relation_types: frozenset[str]) -> bool:
-    return bool(relation_types & set(purpose.relation_types))
-
-
-def check_objection(
-    policy: Policy, relation_types: Iterable[str], purposes: Sequence[str] = ()
-) -> tuple[tuple[str, ...], list[str]]:
-    """Decide which purposes an objection ends, and list every problem.
-
-    Without ``purposes``, the objection ends every direct-marketing purpose that applies to
-    the subject's relation types (Art. 21(2) and (3)). A named purpose must apply to the
-    subject and be direct marketing or rest on legitimate interest or a public task
-    (Art. 21(1)); processing on consent ends by withdrawing the consent, and processing
-    for a contract or a legal obligation cannot be objected to.
-
-    :returns: the purposes ended, and the problems (empty when the objection is valid).
-    """
-    types = frozenset(relation_types)
-    problems: list[str] = []
-    if not purposes:
-        found = tuple(p.id for p in policy.purposes if p.direct_marketing and _applies(p, types))
-        if not found:
-            problems.append(
-                "no direct-marketing purpose applies to relation types "
-                f"{', '.join(sorted(types)) or 'none'}; name the purposes objected to"
-            )
-        return found, problems
-    chosen: list[str] = []
-    for name in purposes:
-        try:
-            purpose = policy.purpose(name)
-        except KeyError:
-            declared = ", ".join(p.id for p in policy.purposes)
-            problems.append(f"unknown purpose {name!r} (declared: {declared})")
-            continue
-        if not _applies(purpose, types):
-            problems.append(
-                f"purpose {name!r} does not apply to relation types {', '.join(sorted(types))}"
-            )
-        elif not purpose.direct_marketing and purpose.legal_basis not in _OBJECTABLE:
-            if purpose.legal_basis is LegalBasis.CONSENT:
-                problems.append(
-                    f"purpose {name!r} rests on consent: withdraw the consent "
-                    f"{purpose.consent_kind!r} instead (GDPR Art. 7(3))"
-                )
-            else:
-                problems.append(
-                    f"purpose {name!r} rests on {purpose.legal_basis.value} "
-                    f"({purpose.legal_basis.article}); GDPR Art. 21(1) allows objecting to "
-                    "processing on legitimate interest or a public task, and to direct "
-                    "marketing; ask for restriction (Art. 18) or erasure (Art. 17) instead"
-                )
-        elif name not in chosen:
-            chosen.append(name)
-    return tuple(chosen), problems
-
-
-# -- the access report (Art. 15 and 20) -------------------------------------------------------
-
-
-@attrs.frozen
-class ReportItem:
-    """One item in an access report, with everything Art. 15(1) asks to be told about it.
-
-    :ivar purposes: the purposes it is processed for (the item's own, or else every
-        purpose the policy declares for its category and the subject's relation types).
-    :ivar status: its retention status (``kept``, ``waiting``, ``due``, ``uncovered``).
-    :ivar erase_at: when it will be erased under the current policy; ``None`` while the
-        event its period runs from has not happened (``rule`` says which).
-    :ivar hold: the legal hold that keeps it, if any (law and reason).
-    :ivar recipients: the recipients of its category and purposes (none by default).
-    :ivar restricted: whether a restriction (Art. 18) covers it now.
-    """
-
-    store: str
-    item: Item
-    purposes: tuple[Purpose, ...]
-    status: Status
-    erase_at: datetime | None
-    rule: str | None
-    hold_rule: str | None
-    recipients: tuple[str, ...]
-    restricted: bool
-
-    @property
-    def legal_bases(self) -> tuple[LegalBasis, ...]:
-        """The distinct legal bases of its purposes, in the order of Art. 6(1)."""
-        bases = {p.legal_basis for p in self.purposes}
-        return tuple(b for b in LegalBasis if b in bases)
-
-
-@attrs.frozen
-class AccessReport:
-    """Everything held about one subject, as of ``generated_at`` (Art. 15 and 20).
-
-    :ivar request: the request this report answers (``None`` for an ad-hoc report).
-    """
-
-    subject: Subject
-    generated_at: datetime
-    items: tuple[ReportItem, ...]
-    consents: tuple[Consent, ...]
-    requests: tuple[DataRequest, ...]
-    restrictions: tuple[Restriction, ...]
-    request: DataRequest | None = None
-
-    @property
-    def stores(self) -> dict[str, int]:
-        """How many items each store holds about the subject."""
-        counts: dict[str, int] = {}
-        for entry in self.items:
-            counts[entry.store] = counts.get(entry.store, 0) + 1
-        return counts
-
-
-def _purposes_of(item: Item, subject: Subject, policy: Policy) -> tuple[Purpose, ...]:
-    if item.purposes:
-        found = []
-        for name in item.purposes:
-            try:
-                found.append(policy.purpose(name))
-            except KeyError:
-                continue
-        return tuple(found)
-    seen: dict[str, Purpose] = {}
-    for rt in sorted(subject.relation_types):
-        for purpose in policy.purposes_for(rt, item.category):
-            seen.setdefault(purpose.id, purpose)
-    return tuple(seen.values())
-
-
-def _recipients_of(item: Item, purposes: Sequence[Purpose], policy: Policy) -> tuple[str, ...]:
-    names = {p.id for p in purposes}
-    return tuple(
-        r.id
-        for r in policy.recipients
-        if item.category in r.categories and (not r.purposes or names & set(r.purposes))
-    )
-
-
-def build_access_report(
-    subject: Subject,
-    items: Mapping[str, Sequence[Item]],
-    consents: Iterable[Consent],
-    requests: Iterable[DataRequest],
-    restrictions: Iterable[Restriction],
-    policy: Policy,
-    now: datetime,
-    request: DataRequest | None = None,
-) -> AccessReport:
-    """Build the access report of ``subject`` from its items in every store.
-
-    :param items: the subject's items, by store name (in the order to report them).
-    :raises ValueError: when an item is not the subject's or ``now`` is naive.
-    """
-    consents = tuple(consents)
-    restrictions = tuple(restrictions)
-    active = [r for r in restrictions if r.kind is RestrictionKind.RESTRICTION and r.active_at(now)]
-    entries: list[ReportItem] = []
-    for store, held in items.items():
-        for item in held:
-            decision = decide(item, subject, consents, policy, now)
-            purposes = _purposes_of(item, subject, policy)
-            entries.append(
-                ReportItem(
-                    store,
-                    item,
-                    purposes,
-                    decision.status,
-                    decision.due_at,
-                    decision.rule,
-                    decision.hold.rule if decision.hold is not None else None,
-                    _recipients_of(item, purposes, policy),
-                    any(r.category in (None, item.category) for r in active),
-                )
-            )
-    return AccessReport(
-        subject,
-        now,
-        tuple(entries),
-        consents,
-        tuple(sorted(requests, key=lambda r: (r.received_at, r.id))),
-        restrictions,
-        request,
-    )
-
-
-# -- erasure (Art. 17) ------------------------------------------------------------------------
-
-
-@attrs.frozen
-class KeptItem:
-    """An item an erasure request left in place, and the legal ground (Art. 17(3)(b)).
-
-    :ivar until: when it will be erased; ``None`` while the period's event has not happened.
-    """
-
-    store: str
-    category: str
-    field: str
-    rule: str
-    law: str
-    until: datetime | None
-
-
-def kept_item(store: str, decision: Decision) -> KeptItem:
-    """Describe an item ``erasure_plan`` keeps under a legal hold.
-
-    :raises ValueError: when the decision names no legal hold.
-    """
-    if decision.hold is None:
-        raise ValueError(f"item {decision.item.key} is not kept by a legal hold")
-    return KeptItem(
-        store,
-        decision.item.category,
-        decision.item.field,
-        decision.hold.rule,
-        decision.hold.hold.law,
-        decision.hold.until,
     )

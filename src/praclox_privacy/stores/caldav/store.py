@@ -1,6 +1,6 @@
 """The CalDAV store: items as events in one calendar of a CalDAV server.
 
-Mapping (see :mod:`praclox_privacy.ical`): every item is one ``VEVENT`` in its own
+Mapping (see :mod:`praclox_privacy.formats.ical`): every item is one ``VEVENT`` in its own
 resource ``<calendar>/<hash>.ics``, with a UID derived from the item's subject, category
 and field only. Writing the same item again therefore replaces its event (a re-sync never
 duplicates), and erasing an item is one ``DELETE`` of a known URL. Life events recur
@@ -29,7 +29,7 @@ from caldav.lib import error as dav_error
 from ...domain.agenda import LeapDay
 from ...domain.policy import Policy, RetentionAction
 from ...domain.records import Item, ItemKey
-from ...ical import calendar_of, event_of, events_in, item_of, resource_name
+from ...formats.ical import calendar_of, event_of, events_in, item_of, resource_name
 from ...ports import (
     ANONYMISED,
     Capabilities,

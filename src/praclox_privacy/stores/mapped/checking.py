@@ -7,7 +7,7 @@ import attrs
 from ...domain.errors import MappingError, PracloxPrivacyError, Problem
 
 if TYPE_CHECKING:
-    from ...workspace import Workspace
+    from ...services.workspace import Workspace
 
 __all__ = ["MappingCheck", "check_mappings"]
 
@@ -41,7 +41,7 @@ def check_mappings(ws: "Workspace", store: str | None = None) -> list[MappingChe
 
     :raises OperationRefused: when ``store`` is not a configured ``sql-mapped`` store.
     """
-    from ...workspace import OperationRefused
+    from ...services.workspace import OperationRefused
     from .store import MappedStore
 
     names = [n for n in ws.store_names if ws.store_kind(n) == KIND]

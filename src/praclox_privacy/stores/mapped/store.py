@@ -25,7 +25,7 @@ from ...domain.mapping import EraseMode, TableMapping
 from ...domain.mapping import Mapping as TableMap
 from ...domain.policy import Policy, RetentionAction
 from ...domain.records import Item, ItemKey, Subject, SubjectEvent, check_subject_id
-from ...mapping_files import load_mapping_file
+from ...formats.mapping import load_mapping_file
 from ...ports import (
     ANONYMISED,
     Capabilities,

@@ -20,32 +20,35 @@ never writes; SQLite files are opened read-only) and writes a mapping TOML file 
 * every other column is listed as ``# not mapped: notes (TEXT)``.
 
 The draft is valid TOML; once every guess is complete it loads with
-:func:`~praclox_privacy.mapping_files.load_mapping`, and otherwise loading it names
+:func:`~praclox_privacy.formats.mapping.load_mapping`, and otherwise loading it names
 what is left to decide.
 """
 
 import json
 import re
 from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING
 
 import attrs
 
 from ...domain.policy import COLLECTED, Policy
+from .catalogue import ReflectedColumn, ReflectedTable, read_catalogue, read_only_url
+from .guesses import (
+    IDENTITY_NAMES,
+    guess_event,
+    guess_field,
+    guess_relation_type,
+    rule_events,
+    singular,
+)
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
 __all__ = [
-    "ReflectedColumn",
-    "ReflectedTable",
     "guess_event",
     "guess_field",
     "guess_relation_type",
-    "read_only_url",
-    "reflect_tables",
     "render_suggestion",
     "suggest_mapping",
 ]
@@ -53,373 +56,12 @@ __all__ = [
 _SQL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
-# Table names (singular, lower case) that suggest a relation type of the shipped policy.
-_RELATION_NAMES: dict[str, tuple[str, ...]] = {
-    "applicant": ("applicant", "candidate", "application", "job_application", "sollicitant"),
-    "website_user": ("user", "website_user", "site_user", "web_user", "account", "member"),
-    "client": ("client", "customer", "klant"),
-    "contact_person": ("contact", "contact_person", "contact_people", "contactpersoon"),
-    "prospect": ("prospect", "lead"),
-}
-
-# Column names (lower case) that suggest a policy field: field -> (description, names).
-_FIELD_NAMES: dict[str, tuple[str, frozenset[str]]] = {
-    "email": (
-        "e-mail address",
-        frozenset({"email", "e_mail", "email_address", "emailaddress", "mail", "mail_address"}),
-    ),
-    "phone": (
-        "phone number",
-        frozenset(
-            {
-                "phone",
-                "telephone",
-                "phone_number",
-                "phonenumber",
-                "phone_no",
-                "telephone_number",
-                "tel",
-                "mobile",
-                "mobile_phone",
-                "mobile_number",
-            }
-        ),
-    ),
-    "name": (
-        "name",
-        frozenset(
-            {
-                "name",
-                "full_name",
-                "fullname",
-                "first_name",
-                "firstname",
-                "given_name",
-                "last_name",
-                "lastname",
-                "surname",
-                "family_name",
-                "display_name",
-                "username",
-                "user_name",
-                "office_name",
-                "company_name",
-                "organisation_name",
-                "organization_name",
-                "contact_name",
-            }
-        ),
-    ),
-    "initials": ("initials", frozenset({"initials"})),
-    "job_title": ("job title", frozenset({"job_title", "jobtitle", "title_of_job"})),
-    "street": (
-        "street address",
-        frozenset(
-            {
-                "street",
-                "address",
-                "street_address",
-                "address_line",
-                "address_line1",
-                "address_line_1",
-                "address_line2",
-                "address_line_2",
-                "address1",
-                "address2",
-                "house_number",
-                "housenumber",
-            }
-        ),
-    ),
-    "postal_code": (
-        "postcode",
-        frozenset(
-            {"postal_code", "postalcode", "postcode", "post_code", "zip", "zipcode", "zip_code"}
-        ),
-    ),
-    "city": ("city", frozenset({"city", "town", "place_of_residence", "residence"})),
-    "country": ("country", frozenset({"country", "country_code"})),
-    "birthday": (
-        "birth date",
-        frozenset({"birthday", "birth_date", "birthdate", "date_of_birth", "dob", "born_on"}),
-    ),
-    "iban": (
-        "IBAN",
-        frozenset({"iban", "iban_number", "bank_account", "bank_account_number"}),
-    ),
-    "website": ("website", frozenset({"website", "homepage", "website_url"})),
-    "registration_number": (
-        "registration number",
-        frozenset({"registration_number", "coc_number", "kvk", "kvk_number"}),
-    ),
-    "cv": ("CV", frozenset({"cv", "resume", "curriculum_vitae"})),
-    "letter": (
-        "letter",
-        frozenset({"letter", "cover_letter", "motivation", "motivation_letter"}),
-    ),
-}
-
-# Column names that suggest an identity a person can be found by: kind -> names.
-_IDENTITY_NAMES: dict[str, frozenset[str]] = {
-    "customer_number": frozenset(
-        {"customer_number", "client_number", "customer_no", "client_no", "debtor_number"}
-    ),
-}
-
-# Stems of date column names: stem -> the events they may record, the likeliest first.
-_EVENT_STEMS: dict[str, tuple[str, ...]] = {
-    "rejected": ("rejected",),
-    "rejection": ("rejected",),
-    "declined": ("rejected",),
-    "refused": ("rejected",),
-    "ended": ("relation_ended", "agreement_ended", "account_closed"),
-    "end": ("relation_ended", "agreement_ended", "account_closed"),
-    "terminated": ("relation_ended", "agreement_ended", "account_closed"),
-    "termination": ("relation_ended", "agreement_ended", "account_closed"),
-    "cancelled": ("relation_ended", "agreement_ended", "account_closed"),
-    "canceled": ("relation_ended", "agreement_ended", "account_closed"),
-    "churned": ("relation_ended",),
-    "left": ("relation_ended",),
-    "closed": ("account_closed", "relation_ended"),
-    "deleted": ("account_closed", "relation_ended"),
-    "deactivated": ("account_closed", "relation_ended"),
-    "disabled": ("account_closed", "relation_ended"),
-    "removed": ("account_closed", "relation_ended"),
-    "archived": ("account_closed", "relation_ended"),
-    "used": ("used",),
-}
-_COLLECTED_STEMS = frozenset(
-    {
-        "created",
-        "creation",
-        "registered",
-        "registration",
-        "applied",
-        "application",
-        "issued",
-        "inserted",
-        "signed_up",
-        "signup",
-        "joined",
-        "recorded",
-        "collected",
-        "received",
-        "submitted",
-    }
-)
-_DATE_SUFFIXES = ("_at", "_on", "_date", "_datetime", "_time", "_ts")
-
-
-@attrs.frozen
-class ReflectedColumn:
-    """A column as the database describes it.
-
-    :ivar name: its name.
-    :ivar type: its SQL type, as text (``VARCHAR(200)``).
-    :ivar is_date: whether it holds dates or date-times (``DATE``, ``DATETIME``,
-        ``TIMESTAMP``).
-    :ivar is_text: whether it holds text.
-    :ivar nullable: whether it may be NULL.
-    """
-
-    name: str
-    type: str
-    is_date: bool = False
-    is_text: bool = False
-    nullable: bool = True
-
-    @property
-    def clearable(self) -> bool:
-        """Whether erasure can clear it when its row stays (nullable, or text to anonymise)."""
-        return self.nullable or self.is_text
-
-
-@attrs.frozen
-class ReflectedTable:
-    """A table as the database describes it.
-
-    :ivar name: its name.
-    :ivar columns: its columns, in the table's order.
-    :ivar primary_key: the columns of its primary key (empty without one).
-    :ivar foreign_keys: column -> (referred table, referred column), single-column keys only.
-    """
-
-    name: str
-    columns: tuple[ReflectedColumn, ...]
-    primary_key: tuple[str, ...] = ()
-    foreign_keys: dict[str, tuple[str, str]] = attrs.field(factory=dict)
-
-    @property
-    def key(self) -> str | None:
-        """The single-column primary key, or ``None``."""
-        return self.primary_key[0] if len(self.primary_key) == 1 else None
-
-
-def read_only_url(url: "str | sa.URL") -> "sa.URL":
-    """Return ``url``, opened read-only where the dialect allows it.
-
-    An SQLite file becomes a ``file:`` URI with ``mode=ro`` (SQLite refuses every write,
-    and a missing file is an error instead of a new empty database); other URLs are
-    returned as they are.
-    """
-    import sqlalchemy as sa
-
-    parsed = sa.make_url(url)
-    database = parsed.database
-    if (
-        parsed.get_backend_name() != "sqlite"
-        or not database
-        or database == ":memory:"
-        or parsed.query.get("uri") == "true"
-    ):
-        return parsed
-    path = Path(database).resolve()
-    return parsed.set(
-        database=f"file:{quote(str(path))}",
-        query={**parsed.query, "mode": "ro", "uri": "true"},
-    )
-
-
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _type_text(column_type: Any) -> str:
-    try:
-        return str(column_type)
-    except Exception:  # a type the dialect cannot render still gets a name
-        return type(column_type).__name__
 
 
 def _printable(line: str) -> str:
     """Escape control characters (a name with a newline) that TOML comments cannot hold."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", line)
-
-
-def reflect_tables(engine: "sa.Engine", schema: str | None = None) -> list[ReflectedTable]:
-    """Return every table of ``engine``'s database (of ``schema``), sorted by name.
-
-    Reads the catalogue only (SQLAlchemy's inspector); writes nothing.
-    """
-    import sqlalchemy as sa
-
-    inspector = sa.inspect(engine)
-    tables: list[ReflectedTable] = []
-    for name in sorted(inspector.get_table_names(schema=schema)):
-        columns = tuple(
-            ReflectedColumn(
-                c["name"],
-                _type_text(c["type"]),
-                is_date=isinstance(c["type"], (sa.Date, sa.DateTime)),
-                is_text=isinstance(c["type"], sa.String),
-                nullable=bool(c.get("nullable", True)),
-            )
-            for c in inspector.get_columns(name, schema=schema)
-        )
-        primary = inspector.get_pk_constraint(name, schema=schema)
-        foreign: dict[str, tuple[str, str]] = {}
-        for fk in inspector.get_foreign_keys(name, schema=schema):
-            constrained = fk["constrained_columns"]
-            referred = fk["referred_columns"]
-            if len(constrained) == 1 and len(referred) == 1:
-                foreign.setdefault(constrained[0], (fk["referred_table"], referred[0]))
-        tables.append(
-            ReflectedTable(
-                name,
-                columns,
-                tuple(primary.get("constrained_columns") or ()),
-                foreign,
-            )
-        )
-    return tables
-
-
-def _singular(name: str) -> str:
-    name = name.lower()
-    if name.endswith("people"):
-        return name[: -len("people")] + "person"
-    if name.endswith("ies"):
-        return name[:-3] + "y"
-    if name.endswith(("sses", "xes")):
-        return name[:-2]
-    if name.endswith("s") and not name.endswith("ss"):
-        return name[:-1]
-    return name
-
-
-def guess_relation_type(table: str, policy: Policy) -> str | None:
-    """Return the relation type of ``policy`` that table name ``table`` suggests, or ``None``.
-
-    A name that is a relation type's id (singular or plural) suggests it; so do the usual
-    names of the shipped policy's relation types (``users``, ``accounts`` ->
-    ``website_user``; ``customers`` -> ``client``; ``contacts`` -> ``contact_person``;
-    ``leads`` -> ``prospect``), also after a prefix (``wp_users``, ``auth_user``).
-    """
-    declared = [r.id for r in policy.relation_types]
-    singular = _singular(table)
-    for relation_type in declared:
-        if singular in (relation_type, _singular(relation_type)):
-            return relation_type
-    for relation_type, names in _RELATION_NAMES.items():
-        if relation_type not in declared:
-            continue
-        for known in names:
-            if singular == known or singular.endswith(f"_{known}"):
-                return relation_type
-    return None
-
-
-def guess_field(column: str) -> tuple[str, str] | None:
-    """Return ``(field, description)`` of the personal data column ``column`` suggests."""
-    lowered = column.lower()
-    for field, (description, names) in _FIELD_NAMES.items():
-        if lowered in names:
-            return field, description
-    return None
-
-
-def _date_stem(column: str) -> str | None:
-    lowered = column.lower()
-    for suffix in _DATE_SUFFIXES:
-        if lowered.endswith(suffix) and len(lowered) > len(suffix):
-            return lowered[: -len(suffix)]
-    if lowered.startswith("date_") and len(lowered) > len("date_"):
-        return lowered[len("date_") :]
-    return None
-
-
-def guess_event(column: str, policy: Policy) -> tuple[str, ...]:
-    """Return the events of ``policy`` a date column named ``column`` may record.
-
-    ``collected`` for a creation instant (``created_at``, ``issued_on``, ``applied_at``),
-    else the lifecycle events its name suggests, the likeliest first (``ended_on`` ->
-    ``relation_ended``, ``agreement_ended``, ``account_closed``); empty when none.
-    """
-    stem = _date_stem(column)
-    if stem is None:
-        return ()
-    declared = {e.id for e in policy.events}
-    if stem in declared:
-        return (stem,)
-    last = stem.rsplit("_", 1)[-1]
-    if stem in _COLLECTED_STEMS or last in _COLLECTED_STEMS:
-        return (COLLECTED,)
-    for candidate in (stem, last):
-        if candidate in _EVENT_STEMS:
-            return tuple(e for e in _EVENT_STEMS[candidate] if e in declared)
-    return ()
-
-
-def _rule_events(policy: Policy, relation_type: str) -> list[str]:
-    events: list[str] = []
-    for rule in policy.retention:
-        if relation_type in rule.relation_types:
-            for event in rule.after:
-                if event != COLLECTED and event not in events:
-                    events.append(event)
-    return events
-
-
-# -- the draft ---------------------------------------------------------------------------
 
 
 @attrs.define
@@ -532,7 +174,7 @@ def _add_dates(draft: _Draft, column: ReflectedColumn, policy: Policy) -> tuple[
         return False, f"also looks like when the row was collected (suggested: {draft.collected})"
     if draft.relation_type is None:
         return False, ""  # an owned table's events are read from its subject table
-    relevant = _rule_events(policy, draft.relation_type)
+    relevant = rule_events(policy, draft.relation_type)
     chosen = next((e for e in events if e in relevant and e not in draft.events), None)
     if chosen is None:
         taken = [e for e in events if e in draft.events]
@@ -561,7 +203,7 @@ def _category_for(field: str, relation_type: str, policy: Policy) -> list[str]:
 
 def _table_category(table: str, relation_type: str, policy: Policy) -> str | None:
     """Return the category the table's name suggests (``invoices`` -> ``invoicing_records``)."""
-    stem = _singular(table).rsplit("_", 1)[-1]
+    stem = singular(table).rsplit("_", 1)[-1]
     if len(stem) < 5:
         return None
     for category_id in policy.relation_type(relation_type).categories:
@@ -610,7 +252,7 @@ def _add_columns(draft: _Draft, drafts: dict[str, _Draft], policy: Policy) -> No
             draft.unmapped.append(f"{column.name} ({column.type}): {reason}")
             continue
         lowered = column.name.lower()
-        for kind, names in _IDENTITY_NAMES.items():
+        for kind, names in IDENTITY_NAMES.items():
             if draft.relation_type is not None and lowered in names:
                 draft.identities.setdefault(kind, column.name)
         guessed = guess_field(column.name)
@@ -794,13 +436,13 @@ def suggest_mapping(engine_or_url: "sa.Engine | sa.URL | str", policy: Policy) -
 
     if isinstance(engine_or_url, sa.Engine):
         source = engine_or_url.url.render_as_string(hide_password=True)
-        return render_suggestion(reflect_tables(engine_or_url), policy, source)
+        return render_suggestion(read_catalogue(engine_or_url), policy, source)
     url = sa.make_url(engine_or_url)
     source = url.render_as_string(hide_password=True)
     engine = sa.create_engine(read_only_url(url))
     if url.get_backend_name() == "postgresql":
         engine = engine.execution_options(postgresql_readonly=True)
     try:
-        return render_suggestion(reflect_tables(engine), policy, source)
+        return render_suggestion(read_catalogue(engine), policy, source)
     finally:
         engine.dispose()

@@ -17,15 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ...domain.requests import (
-    DataRequest,
-    Identity,
-    RequestRefused,
-    RequestStatus,
-    RequestType,
-    Restriction,
-    RestrictionKind,
-)
+from ...domain.requests import DataRequest, Identity, RequestRefused, RequestStatus, RequestType
+from ...domain.restrictions import Restriction, RestrictionKind
 from .ledger import Ledger
 from .store import SqlDatabase
 

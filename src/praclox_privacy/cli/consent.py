@@ -1,0 +1,302 @@
+"""``praclox-privacy consent`` and ``disclosure``: consents (Art. 7) and disclosures (S9).
+
+Exit codes as everywhere: 0 success, 1 refused, 2 usage.
+"""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .options import AT_OPTION as _AT_OPTION
+from .options import FORMAT_OPTION as _FORMAT
+from .options import WORKSPACE_OPTION as _WORKSPACE
+from .options import emit_json as _json
+from .options import open_workspace as _workspace
+from .options import parse_at as _parse_at
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ..domain.guards import DisclosureRequest
+    from ..stores.sql.registers import ConsentRecord
+
+__all__ = ["consent", "disclosure"]
+
+
+def _iso(value: "datetime | None") -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _invalid(exc: ValueError) -> click.ClickException:
+    return click.ClickException(str(exc))
+
+
+def _consent_json(record: "ConsentRecord") -> dict[str, Any]:
+    c = record.consent
+    return {
+        "id": record.id,
+        "subject_id": c.subject_id,
+        "kind": c.kind,
+        "scope": c.scope,
+        "granted_at": c.granted_at.isoformat(),
+        "withdrawn_at": _iso(c.withdrawn_at),
+        "until": _iso(c.until),
+        "method": c.evidence.method,
+        "text": c.evidence.text,
+        "reference": c.evidence.reference,
+    }
+
+
+# -- consent ------------------------------------------------------------------------------
+
+
+@click.group()
+def consent() -> None:
+    """Grant, withdraw and show consents (GDPR Art. 7); export Kantara receipts."""
+
+
+@consent.command("grant")
+@click.argument("subject_id", metavar="SUBJECT")
+@click.argument("kind")
+@click.option("--method", required=True, help="How it was given (web form, e-mail, phone, ...).")
+@click.option("--text", default=None, help="The text shown (default: the policy's text).")
+@click.option("--reference", default="", help="Where the evidence is (message id, ...).")
+@click.option("--scope", default="", help="What exactly it is for (a recording's session id).")
+@click.option("--until", "until_text", default=None, help="It lapses then (ISO 8601).")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@_AT_OPTION
+@_WORKSPACE
+@_FORMAT
+def consent_grant(
+    subject_id: str,
+    kind: str,
+    method: str,
+    text: str | None,
+    reference: str,
+    scope: str,
+    until_text: str | None,
+    lang: str,
+    at_text: str | None,
+    workspace_dir: Path,
+    fmt: str,
+) -> None:
+    """Record that SUBJECT gave a consent of KIND; prints its id."""
+    from ..services import consents
+
+    with _workspace(workspace_dir) as ws:
+        try:
+            record = consents.grant(
+                ws,
+                subject_id,
+                kind,
+                method=method,
+                text=text,
+                reference=reference,
+                scope=scope,
+                until=_parse_at(ws, until_text),
+                at=_parse_at(ws, at_text),
+                lang=lang,
+                actor="cli",
+            )
+        except ValueError as exc:
+            raise _invalid(exc) from None
+        if fmt == "json":
+            _json(_consent_json(record))
+        else:
+            click.echo(f"consent {record.id}: {subject_id} granted {kind}")
+
+
+@consent.command("withdraw")
+@click.argument("subject_id", metavar="SUBJECT")
+@click.argument("kind")
+@click.option("--scope", default=None, help="Only the consent for this scope.")
+@_AT_OPTION
+@_WORKSPACE
+def consent_withdraw(
+    subject_id: str, kind: str, scope: str | None, at_text: str | None, workspace_dir: Path
+) -> None:
+    """Withdraw SUBJECT's consent of KIND, at once (the record stays)."""
+    from ..services import consents
+
+    with _workspace(workspace_dir) as ws:
+        done = consents.withdraw(
+            ws, subject_id, kind, scope=scope, at=_parse_at(ws, at_text), actor="cli"
+        )
+        if not done:
+            click.echo(f"{subject_id} has no active {kind} consent; nothing withdrawn")
+        for record in done:
+            when = record.consent.withdrawn_at
+            assert when is not None
+            click.echo(f"consent {record.id}: {kind} withdrawn at {when.isoformat()}")
+
+
+@consent.command("show")
+@click.argument("subject_id", metavar="SUBJECT")
+@_WORKSPACE
+@_FORMAT
+def consent_show(subject_id: str, workspace_dir: Path, fmt: str) -> None:
+    """Show every consent of SUBJECT, withdrawn ones too."""
+    from ..services import consents
+
+    with _workspace(workspace_dir) as ws:
+        found = consents.show(ws, subject_id)
+        if fmt == "json":
+            _json([_consent_json(r) for r in found])
+            return
+        for r in found:
+            c = r.consent
+            state = f"withdrawn {c.withdrawn_at.isoformat()}" if c.withdrawn_at else "active"
+            scope = f" [{c.scope}]" if c.scope else ""
+            click.echo(
+                f"{r.id}\t{c.kind}{scope}\tgranted {c.granted_at.isoformat()} via "
+                f"{c.evidence.method}\t{state}"
+            )
+
+
+@consent.command("receipt")
+@click.argument("consent_id", type=int)
+@click.option("--policy-url", default=None, help="Where the privacy statement is published.")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="en", show_default=True)
+@_WORKSPACE
+def consent_receipt(
+    consent_id: int, policy_url: str | None, lang: str, workspace_dir: Path
+) -> None:
+    """Print consent CONSENT_ID as a Kantara Consent Receipt v1.1 (JSON)."""
+    from ..services import consents
+
+    with _workspace(workspace_dir) as ws:
+        _json(consents.receipt(ws, consent_id, policy_url=policy_url, lang=lang))
+
+
+# -- disclosure ---------------------------------------------------------------------------
+
+
+def _request_json(r: "DisclosureRequest") -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "subject_id": r.subject_id,
+        "requester": r.requester,
+        "data": list(r.data),
+        "reason": r.reason,
+        "requested_at": r.requested_at.isoformat(),
+        "answer_by": r.answer_by.isoformat(),
+        "status": r.status.value,
+        "decided_at": _iso(r.decided_at),
+    }
+
+
+@click.group()
+def disclosure() -> None:
+    """Third parties' requests for someone's data: pending until the person consents (S9)."""
+
+
+@disclosure.command("request")
+@click.argument("subject_id", metavar="SUBJECT")
+@click.option("--requester", required=True, help="Who asks.")
+@click.option("--data", "data", multiple=True, required=True, help="A category (repeatable).")
+@click.option("--reason", required=True, help="Why they ask.")
+@_AT_OPTION
+@_WORKSPACE
+@_FORMAT
+def disclosure_request(
+    subject_id: str,
+    requester: str,
+    data: tuple[str, ...],
+    reason: str,
+    at_text: str | None,
+    workspace_dir: Path,
+    fmt: str,
+) -> None:
+    """Record a third party's request for SUBJECT's data and ask the person."""
+    from ..services import disclosure as service
+
+    with _workspace(workspace_dir) as ws:
+        req = service.request(
+            ws, subject_id, requester, data, reason, at=_parse_at(ws, at_text), actor="cli"
+        )
+        if fmt == "json":
+            _json(_request_json(req))
+        else:
+            click.echo(
+                f"{req.id}: {req.status.value}; answer needed by {req.answer_by.isoformat()}"
+            )
+
+
+@disclosure.command("decide")
+@click.argument("request_id", metavar="REQUEST")
+@click.argument("answer", type=click.Choice(["consent", "refuse"]))
+@click.option("--method", default="recorded by staff", show_default=True)
+@click.option("--reference", default="", help="Where the answer is (message id, ...).")
+@_AT_OPTION
+@_WORKSPACE
+def disclosure_decide(
+    request_id: str,
+    answer: str,
+    method: str,
+    reference: str,
+    at_text: str | None,
+    workspace_dir: Path,
+) -> None:
+    """Record the person's ANSWER (consent or refuse) to a pending REQUEST."""
+    from ..services import disclosure as service
+
+    with _workspace(workspace_dir) as ws:
+        req = service.decide(
+            ws,
+            request_id,
+            answer == "consent",
+            method=method,
+            reference=reference,
+            at=_parse_at(ws, at_text),
+            actor="cli",
+        )
+        click.echo(f"{req.id}: {req.status.value}")
+
+
+@disclosure.command("carry-out")
+@click.argument("request_id", metavar="REQUEST")
+@_AT_OPTION
+@_WORKSPACE
+def disclosure_carry_out(request_id: str, at_text: str | None, workspace_dir: Path) -> None:
+    """Record that REQUEST was carried out by hand; refused without an active consent."""
+    from ..services import disclosure as service
+
+    with _workspace(workspace_dir) as ws:
+        req = service.carry_out(ws, request_id, at=_parse_at(ws, at_text), actor="cli")
+        click.echo(f"{req.id}: {req.status.value}")
+
+
+@disclosure.command("list")
+@click.option("--subject", "subject_id", default=None, help="Only this subject's requests.")
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "consented", "refused", "expired", "disclosed"]),
+    default=None,
+)
+@click.option("--now", "now_text", default=None, help="As of this instant (ISO 8601).")
+@_WORKSPACE
+@_FORMAT
+def disclosure_list(
+    subject_id: str | None, status: str | None, now_text: str | None, workspace_dir: Path, fmt: str
+) -> None:
+    """List disclosure requests (overdue pending ones are expired first)."""
+    from ..domain.guards import DisclosureStatus
+    from ..services import disclosure as service
+
+    with _workspace(workspace_dir) as ws:
+        found = service.list_requests(
+            ws,
+            subject_id,
+            DisclosureStatus(status) if status else None,
+            now=_parse_at(ws, now_text),
+            actor="cli",
+        )
+        if fmt == "json":
+            _json([_request_json(r) for r in found])
+            return
+        for r in found:
+            click.echo(
+                f"{r.id}\t{r.subject_id}\t{r.status.value}\t{r.requester}\t"
+                f"{','.join(r.data)}\tanswer by {r.answer_by.isoformat()}"
+            )
