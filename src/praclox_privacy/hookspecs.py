@@ -15,8 +15,7 @@ if TYPE_CHECKING:
     from .domain.guards import DisclosureRequest
     from .domain.policy import RetentionAction
     from .domain.records import Item, ItemKey
-    from .ports import StoreKind
-    from .services.workspace import Workspace
+    from .ports import StoreKind, WorkspaceView
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
 
@@ -57,7 +56,7 @@ def items_erased(store: str, keys: "Sequence[ItemKey]", action: "RetentionAction
 
 @hookspec
 def ask_consent(
-    request: "DisclosureRequest", subject_id: str, workspace: "Workspace"
+    request: "DisclosureRequest", subject_id: str, workspace: "WorkspaceView"
 ) -> "str | None":
     """Ask the person ``subject_id`` whether ``request`` (a third party's) may go ahead (S9).
 

@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from praclox_privacy import Item, Subject
-from praclox_privacy.services.workspace import OperationRefused, Workspace
+from praclox_privacy.domain.errors import OperationRefused
+from praclox_privacy.services.workspace import Workspace
 
 N = 1_000_000
 BAD = 500_000

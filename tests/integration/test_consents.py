@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from praclox_privacy import Item
+from praclox_privacy.domain.errors import OperationRefused
+from praclox_privacy.ports import LedgerError
 from praclox_privacy.services import consents as service
 from praclox_privacy.services.sweep import run_sweep
-from praclox_privacy.services.workspace import OperationRefused, Workspace
-from praclox_privacy.stores.sql.ledger import LedgerError
+from praclox_privacy.services.workspace import Workspace
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -15,11 +15,12 @@ import pytest
 from aiosmtpd.controller import Controller
 
 import praclox_privacy
+from praclox_privacy.domain.errors import OperationRefused
 from praclox_privacy.domain.guards import DisclosureStatus
 from praclox_privacy.plugins import make_plugin_manager
 from praclox_privacy.services import disclosure
 from praclox_privacy.services.disclosure import DisclosureRefused
-from praclox_privacy.services.workspace import OperationRefused, Workspace
+from praclox_privacy.services.workspace import Workspace
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 DAY = timedelta(days=1)

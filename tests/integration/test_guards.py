@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from praclox_privacy import Item
+from praclox_privacy.domain.errors import OperationRefused
 from praclox_privacy.ports import WriteRefused
 from praclox_privacy.services import consents as consent_service
 from praclox_privacy.services.guards import (
@@ -22,7 +23,7 @@ from praclox_privacy.services.guards import (
     record_agreement,
 )
 from praclox_privacy.services.sweep import run_sweep
-from praclox_privacy.services.workspace import OperationRefused, Workspace
+from praclox_privacy.services.workspace import Workspace
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -22,15 +22,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from praclox_privacy.domain.audit import GENESIS, AuditVerification, entry_hash
 from praclox_privacy.domain.records import Consent, Evidence, Item, ItemKey, Subject
-from praclox_privacy.ports import WriteRefused
+from praclox_privacy.ports import LedgerError, WriteRefused
 from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
-from praclox_privacy.stores.sql.ledger import (
-    GENESIS,
-    AuditVerification,
-    LedgerError,
-    entry_hash,
-)
 
 T0 = datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=UTC)
 CET = timezone(timedelta(hours=1))

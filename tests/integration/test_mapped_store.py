@@ -488,7 +488,7 @@ def test_interrupted_batch_is_finished_and_audited_once(
     from praclox_privacy.services import sweep as sweep_module
 
     root, t, engine = existing
-    original_record = sweep_module._Sweep._record_mapped_intent
+    original_record = sweep_module._Sweep._record_in_place_intent
     original_close = sweep_module._Sweep._close_intent
 
     def record(self: Any, name: str, details: dict[str, Any]) -> int:
@@ -502,7 +502,7 @@ def test_interrupted_batch_is_finished_and_audited_once(
             raise Killed
         original_close(self, intent, name, details)
 
-    monkeypatch.setattr(sweep_module._Sweep, "_record_mapped_intent", record)
+    monkeypatch.setattr(sweep_module._Sweep, "_record_in_place_intent", record)
     monkeypatch.setattr(sweep_module._Sweep, "_close_intent", close)
     with Workspace.open(root) as ws, pytest.raises(Killed):
         run_sweep(ws, NOW)
@@ -512,7 +512,7 @@ def test_interrupted_batch_is_finished_and_audited_once(
         assert left == [1, 2, 3, 4, 5]  # its transaction rolled back
     else:
         assert 2 <= len(left) < 5  # its rows went
-    monkeypatch.setattr(sweep_module._Sweep, "_record_mapped_intent", original_record)
+    monkeypatch.setattr(sweep_module._Sweep, "_record_in_place_intent", original_record)
     monkeypatch.setattr(sweep_module._Sweep, "_close_intent", original_close)
     with Workspace.open(root) as ws:
         report = run_sweep(ws, NOW)

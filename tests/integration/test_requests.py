@@ -25,7 +25,13 @@ from hypothesis import strategies as st
 
 import praclox_privacy
 from praclox_privacy import Consent, Evidence, Item, ItemKey, RetentionAction
-from praclox_privacy.domain.requests import Identity, RequestRefused, RequestStatus, RequestType
+from praclox_privacy.domain.requests import (
+    Identity,
+    RequestNotFound,
+    RequestRefused,
+    RequestStatus,
+    RequestType,
+)
 from praclox_privacy.domain.restrictions import ProcessingRestricted
 from praclox_privacy.formats.opendsr import OpenDsrError
 from praclox_privacy.plugins import make_plugin_manager
@@ -54,7 +60,6 @@ from praclox_privacy.services.rights import (
 )
 from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
 from praclox_privacy.stores.files.store import FilesStore
-from praclox_privacy.stores.sql.request_register import RequestNotFound
 from praclox_privacy.stores.sql.store import SqlStore
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from praclox_privacy import Consent, Evidence, Subject, default_policy
 from praclox_privacy.domain.sweep_plan import SweepPlan, plan_sweep
 from praclox_privacy.stores.sql import SqlSettings
-from praclox_privacy.stores.sql.ledger import Ledger
+from praclox_privacy.stores.sql.ledger import SqlLedger
 from praclox_privacy.stores.sql.store import SqlDatabase
 from praclox_privacy.stores.sql.sweep_planner import plan_from_ledger
 
@@ -58,7 +58,7 @@ def test_sql_planner_equals_plan_sweep(world, now) -> None:  # type: ignore[no-u
     subjects, consents = world
     db = SqlDatabase.connect(SqlSettings(url="sqlite://"), ".", "main")
     try:
-        ledger = Ledger(db, lambda: T0)
+        ledger = SqlLedger(db, lambda: T0)
         for subject in subjects:
             ledger.add_subject(subject)
         for consent in consents:

@@ -8,12 +8,16 @@ from typing import Any
 
 import pytest
 
-from praclox_privacy.domain.errors import InvalidValue, PolicyError, WorkspaceError
+from praclox_privacy.domain.errors import (
+    InvalidValue,
+    OperationRefused,
+    PolicyError,
+    WorkspaceError,
+)
 from praclox_privacy.domain.records import Item, ItemKey
 from praclox_privacy.formats.items import ImportFormatError
-from praclox_privacy.ports import StoreUnavailable, WriteRefused
-from praclox_privacy.services.workspace import CONFIG_NAME, OperationRefused, Workspace
-from praclox_privacy.stores.sql.ledger import LedgerError
+from praclox_privacy.ports import LedgerError, StoreUnavailable, WriteRefused
+from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 CET = timezone(timedelta(hours=1))

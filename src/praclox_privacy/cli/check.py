@@ -49,9 +49,9 @@ def _instant(text: str | None) -> None:
 
 
 def _workspace_report(root: Path, now_text: str | None, grace_text: str | None) -> "CheckReport":
-    from ..domain.errors import DocumentError, PolicyError, PracloxPrivacyError
+    from ..domain.errors import DocumentError, OperationRefused, PolicyError, PracloxPrivacyError
     from ..services.checks import run_checks, unopened_report
-    from ..services.workspace import OperationRefused, Workspace
+    from ..services.workspace import Workspace
 
     grace = _grace(grace_text)
     try:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ..domain.guards import DisclosureRequest
-    from ..stores.sql.registers import ConsentRecord
+    from ..domain.records import ConsentRecord
 
 __all__ = ["consent", "disclosure"]
 

@@ -3,6 +3,7 @@
 from .errors import (
     DocumentError,
     InvalidValue,
+    OperationRefused,
     PolicyError,
     PracloxPrivacyError,
     Problem,
@@ -34,7 +35,16 @@ from .policy import (
     StatementSettings,
     SupervisoryAuthority,
 )
-from .records import Consent, Evidence, Item, ItemKey, Subject, SubjectEvent, check_subject_id
+from .records import (
+    Consent,
+    ConsentRecord,
+    Evidence,
+    Item,
+    ItemKey,
+    Subject,
+    SubjectEvent,
+    check_subject_id,
+)
 from .retention import (
     Decision,
     Extension,
@@ -53,6 +63,7 @@ __all__ = [
     "Consent",
     "ConsentExtension",
     "ConsentKind",
+    "ConsentRecord",
     "Controller",
     "DataCategory",
     "DataOrigin",
@@ -70,6 +81,7 @@ __all__ = [
     "LegalBasis",
     "LegalHold",
     "LifecycleEvent",
+    "OperationRefused",
     "Party",
     "Period",
     "PeriodFormatError",

@@ -8,6 +8,7 @@ __all__ = [
     "DocumentError",
     "InvalidValue",
     "MappingError",
+    "OperationRefused",
     "PolicyError",
     "PracloxPrivacyError",
     "Problem",
@@ -73,6 +74,10 @@ class MappingError(DocumentError):
 
 class WorkspaceError(DocumentError):
     """A workspace's configuration is not valid or names something that does not exist."""
+
+
+class OperationRefused(PracloxPrivacyError):
+    """An operation was refused because it would break the policy or names unknown data."""
 
 
 class InvalidValue(ValueError):

@@ -16,11 +16,13 @@ from .errors import InvalidValue
 
 __all__ = [
     "Consent",
+    "ConsentRecord",
     "Evidence",
     "Item",
     "ItemKey",
     "Subject",
     "SubjectEvent",
+    "aware",
     "check_subject_id",
 ]
 
@@ -237,3 +239,11 @@ class Consent:
         if at < self.granted_at:
             raise ValueError("a consent cannot be withdrawn before it was granted")
         return attrs.evolve(self, withdrawn_at=at)
+
+
+@attrs.frozen
+class ConsentRecord:
+    """A consent as recorded in the ledger, with its id."""
+
+    id: int
+    consent: Consent

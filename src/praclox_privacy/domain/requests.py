@@ -35,6 +35,7 @@ __all__ = [
     "ONE_MONTH",
     "DataRequest",
     "Identity",
+    "RequestNotFound",
     "RequestRefused",
     "RequestStatus",
     "RequestType",
@@ -61,6 +62,10 @@ IDENTITY_FORMATS = ("raw", "sha1", "md5", "sha256")
 
 class RequestRefused(PracloxPrivacyError):
     """A request operation is not allowed now (unverified, closed, late extension, ...)."""
+
+
+class RequestNotFound(RequestRefused):
+    """No request or restriction with that id is in the register."""
 
 
 class RequestType(enum.StrEnum):

@@ -31,7 +31,9 @@ from ..domain.agenda import (
     upcoming,
 )
 from ..domain.records import Item, ItemKey
-from ..ports import ANONYMISED, DueQuery, Store, StoreError
+from ..domain.restrictions import ProcessingRestricted
+from ..ports import ANONYMISED, DueQuery, ReadsAll, Store, StoreError
+from .rights import ensure_usable
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -170,12 +172,6 @@ def _refusal(ws: "Workspace", subject_id: str, now: datetime, actor: str) -> str
     if not types & set(purpose.relation_types):
         return f"relation type {', '.join(sorted(types))} is not covered by purpose {PURPOSE!r}"
     try:
-        from .rights import ensure_usable
-    except ImportError:  # a build without the requests service has no restrictions to check
-        return None
-    from ..domain.restrictions import ProcessingRestricted
-
-    try:
         ensure_usable(ws, subject_id, PURPOSE, LIFE_EVENTS, now=now, actor=actor)
     except ProcessingRestricted as refused:
         return str(refused)
@@ -286,7 +282,7 @@ def sync(
     :param stores: the ``caldav`` stores to sync (default: all of them).
     :raises OperationRefused: when a named store is not a ``caldav`` store.
     """
-    from .workspace import OperationRefused
+    from ..domain.errors import OperationRefused
 
     available = agenda_stores(ws)
     targets = available if stores is None else list(stores)
@@ -310,10 +306,8 @@ def sync(
 def _sync_one(
     ws: "Workspace", name: str, wanted: dict[ItemKey, Item], actor: str, remove: bool
 ) -> SyncResult:
-    from ..stores.caldav.store import CalDavStore
-
     store = ws.store(name)
-    if isinstance(store, CalDavStore):
+    if isinstance(store, ReadsAll):  # a calendar: every event in one request
         current = {i.key: i for i in store.all_items() if i.category == LIFE_EVENTS}
     else:  # another kind registered under the caldav name: read it the long way
         current = {

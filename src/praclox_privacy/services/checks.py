@@ -347,11 +347,11 @@ def _categories(ws: "Workspace", stores: dict[str, "Store"]) -> CheckResult:
     for name, store in stores.items():
         try:
             held = dict(store.categories_held())
-            # A mapped database's columns were checked against the policy when it opened
-            # (each mapped category is declared for its table's relation type).
+            # A store that checked its categories when it opened (a mapped database:
+            # each mapped category is declared for its table's relation type) is not read.
             keys = (
                 iter(())
-                if _is_mapped(store)
+                if store.capabilities().categories_checked
                 else _keys(store, {c for c, n in held.items() if n and c in declared})
             )
             findings += category_findings(name, ws.policy, held, keys, relation_types)
@@ -373,8 +373,8 @@ def _overdue(
     ws: "Workspace", stores: dict[str, "Store"], now: datetime, grace: Period
 ) -> CheckResult:
     from ..domain.sweep_plan import DueSelection
-    from ..ports import DueQuery
-    from .sweep import BATCH_SUBJECTS, mapped_due, plan
+    from ..ports import DueQuery, SweepsInPlace
+    from .sweep import BATCH_SUBJECTS, due_in_place, plan
 
     if not stores:
         return CheckResult.skipped("retention.overdue", "no store can be reached")
@@ -384,11 +384,11 @@ def _overdue(
     for name, store in stores.items():
         counts: list[tuple[DueSelection, int, Sequence[str]]] = []
         try:
-            if _is_mapped(store):
+            if isinstance(store, SweepsInPlace):
                 counts = [
                     (DueSelection(e.rule, e.action, e.category, since, e.subjects), e.count,
                      e.subjects[:20])
-                    for e in mapped_due(ws, name, since)
+                    for e in due_in_place(ws, name, since)
                 ]  # fmt: skip
                 findings += overdue_findings(name, ws.policy, counts, since, grace)
                 continue
@@ -506,9 +506,3 @@ def _register(ws: "Workspace", settings: CheckSettings) -> CheckResult:
         regenerate,
     )
     return CheckResult.of("documents.register", findings, f"{settings.register} matches the policy")
-
-
-def _is_mapped(store: "Store") -> bool:
-    from ..stores.mapped.store import MappedStore
-
-    return isinstance(store, MappedStore)

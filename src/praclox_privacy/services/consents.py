@@ -22,13 +22,13 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..domain.errors import OperationRefused
 from ..domain.guards import active_consent, purposes_in_effect
 from ..domain.policy import LegalBasis
-from ..domain.records import Consent, Evidence
-from .workspace import OperationRefused
+from ..domain.records import Consent, ConsentRecord, Evidence
+from ..formats.documents.words import category_label
 
 if TYPE_CHECKING:
-    from ..stores.sql.registers import ConsentRecord, Registers
     from .workspace import Workspace
 
 __all__ = [
@@ -37,20 +37,12 @@ __all__ = [
     "is_active",
     "purposes_of",
     "receipt",
-    "registers",
     "show",
     "withdraw",
 ]
 
 RECEIPT_VERSION = "KI-CR-v1.1.0"
 """The Kantara Initiative Consent Receipt Specification version the receipts follow."""
-
-
-def registers(ws: "Workspace") -> "Registers":
-    """Return the registers (consents, agreements, staff, disclosures) of ``ws``."""
-    from ..stores.sql.registers import Registers
-
-    return Registers(ws.ledger)
 
 
 def _kind(ws: "Workspace", kind: str) -> None:
@@ -75,7 +67,7 @@ def grant(
     at: datetime | None = None,
     lang: str = "nl",
     actor: str = "api",
-) -> "ConsentRecord":
+) -> ConsentRecord:
     """Record that ``subject_id`` gave a consent of ``kind``; audited.
 
     :param method: how it was given (``web form``, ``e-mail``, ``phone``, ...).
@@ -102,8 +94,6 @@ def grant(
         scope,
     )
     consent_id = ws.ledger.add_consent(consent, actor)
-    from ..stores.sql.registers import ConsentRecord
-
     return ConsentRecord(consent_id, consent)
 
 
@@ -115,7 +105,7 @@ def withdraw(
     scope: str | None = None,
     at: datetime | None = None,
     actor: str = "api",
-) -> "list[ConsentRecord]":
+) -> list[ConsentRecord]:
     """Withdraw every active consent of ``kind`` of ``subject_id`` at ``at`` (default: now).
 
     :param scope: only the consents for this scope (default: all of the kind).
@@ -126,9 +116,9 @@ def withdraw(
     if not ws.ledger.has_subject(subject_id):
         raise OperationRefused(f"unknown subject {subject_id!r}")
     at = at or ws.clock()
-    regs = registers(ws)
+    regs = ws.ledger.registers
     done: list[ConsentRecord] = []
-    with ws.ledger.database.begin():
+    with ws.ledger.transaction():
         for record in regs.consent_records(subject_id):
             c = record.consent
             if c.kind != kind or (scope is not None and c.scope != scope):
@@ -144,9 +134,9 @@ def withdraw(
     return done
 
 
-def show(ws: "Workspace", subject_id: str) -> "list[ConsentRecord]":
+def show(ws: "Workspace", subject_id: str) -> list[ConsentRecord]:
     """Return every consent of ``subject_id``, withdrawn ones too, oldest first."""
-    return registers(ws).consent_records(subject_id)
+    return ws.ledger.registers.consent_records(subject_id)
 
 
 def is_active(
@@ -186,7 +176,7 @@ def receipt(
     :param lang: the language of the labels (``en`` or ``nl``).
     :raises LedgerError: when there is no such consent.
     """
-    record = registers(ws).consent_record(consent_id)
+    record = ws.ledger.registers.consent_record(consent_id)
     consent = record.consent
     policy = ws.policy
     controller = policy.controller
@@ -201,7 +191,7 @@ def receipt(
     third_party: str | None = None
     if consent.kind == disclosure_kind and consent.scope:
         try:
-            third_party = registers(ws).disclosure(consent.scope).requester
+            third_party = ws.ledger.registers.disclosure(consent.scope).requester
         except Exception:  # the scope names no request: say nothing about the party
             third_party = None
     if consent.withdrawn_at is not None:
@@ -231,8 +221,8 @@ def receipt(
     if not purposes:  # a consent kind no purpose names (a disclosure): the kind itself
         data: list[str] = []
         if third_party is not None:
-            request = registers(ws).disclosure(consent.scope)
-            data = [_label(ws, c, lang) for c in request.data]
+            request = ws.ledger.registers.disclosure(consent.scope)
+            data = [category_label(ws.policy, c, lang) for c in request.data]
         purposes.append(
             _purpose(
                 kind.label.get(lang),
@@ -274,13 +264,6 @@ def receipt(
         "sensitive": False,
         "spiCat": [],
     }
-
-
-def _label(ws: "Workspace", category: str, lang: str) -> str:
-    try:
-        return ws.policy.category(category).label.get(lang)
-    except KeyError:
-        return category
 
 
 def _purpose(

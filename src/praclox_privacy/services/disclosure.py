@@ -19,14 +19,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..domain.errors import OperationRefused
 from ..domain.guards import (
     DisclosureRequest,
     DisclosureStatus,
     disclosure_status,
     may_disclose,
 )
-from .consents import grant, registers
-from .workspace import OperationRefused
+from .consents import grant
 
 if TYPE_CHECKING:
     from ..domain.policy import DisclosurePolicy
@@ -77,7 +77,7 @@ def request(
     if not ws.ledger.has_subject(subject_id):
         raise OperationRefused(f"unknown subject {subject_id!r}")
     now = at or ws.clock()
-    regs = registers(ws)
+    regs = ws.ledger.registers
     expire_overdue(ws, now, actor)
     for existing in regs.disclosures(subject_id, DisclosureStatus.PENDING):
         if existing.requester == requester and existing.data == wanted:
@@ -99,7 +99,7 @@ def request(
         now,
         rules.answer_within.after(now),
     )
-    with ws.ledger.database.begin():
+    with ws.ledger.transaction():
         regs.add_disclosure(new)
         ws.ledger.audit(
             "disclosure.requested",
@@ -119,7 +119,7 @@ def request(
 
 def _ask(ws: "Workspace", req: DisclosureRequest, actor: str) -> None:
     """Call every ``ask_consent`` notifier on its own; audit each outcome."""
-    regs = registers(ws)
+    regs = ws.ledger.registers
     details: dict[str, Any] = regs.disclosure_details(req.id)
     args = {"request": req, "subject_id": req.subject_id, "workspace": ws}
     asked = bool(details.get("asked"))
@@ -164,9 +164,9 @@ def expire_overdue(ws: "Workspace", now: datetime | None = None, actor: str = "a
     :returns: how many requests expired.
     """
     now = now or ws.clock()
-    regs = registers(ws)
+    regs = ws.ledger.registers
     count = 0
-    with ws.ledger.database.begin():
+    with ws.ledger.transaction():
         for req in regs.disclosures(status=DisclosureStatus.PENDING):
             if disclosure_status(req, now) is DisclosureStatus.EXPIRED:
                 regs.update_disclosure(
@@ -206,7 +206,7 @@ def decide(
     """
     rules = _policy(ws)
     now = at or ws.clock()
-    regs = registers(ws)
+    regs = ws.ledger.registers
     expire_overdue(ws, now, actor)
     req = regs.disclosure(request_id)
     if req.status is not DisclosureStatus.PENDING:
@@ -214,7 +214,7 @@ def decide(
             f"disclosure request {request_id} is {req.status.value}; only a pending request "
             "can be decided"
         )
-    with ws.ledger.database.begin():
+    with ws.ledger.transaction():
         if consent:
             grant(
                 ws,
@@ -249,11 +249,11 @@ def carry_out(
     """
     rules = _policy(ws)
     now = at or ws.clock()
-    regs = registers(ws)
+    regs = ws.ledger.registers
     expire_overdue(ws, now, actor)
     req = regs.disclosure(request_id)
     decision = may_disclose(req, ws.ledger.consents_of(req.subject_id), rules.consent_kind, now)
-    with ws.ledger.database.begin():
+    with ws.ledger.transaction():
         if not decision:
             ws.ledger.audit(
                 "disclosure.blocked",
@@ -284,4 +284,4 @@ def list_requests(
 ) -> list[DisclosureRequest]:
     """Expire overdue requests, then return the requests (of a subject, with a status)."""
     expire_overdue(ws, now, actor)
-    return registers(ws).disclosures(subject_id, status)
+    return ws.ledger.registers.disclosures(subject_id, status)

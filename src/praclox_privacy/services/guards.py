@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
+from ..domain.errors import OperationRefused
 from ..domain.guards import (
     CONFIDENTIALITY,
     Agreement,
@@ -45,8 +46,6 @@ from ..domain.guards import (
 )
 from ..domain.policy import Policy, StaffAccessPolicy
 from ..ports import WriteRefused
-from .consents import registers
-from .workspace import OperationRefused
 
 if TYPE_CHECKING:
     from ..domain.records import Consent, Item
@@ -102,12 +101,12 @@ def add_staff(
         confidentiality_signed_at,
         ended_at,
     )
-    return registers(ws).save_staff(member, actor)
+    return ws.ledger.registers.save_staff(member, actor)
 
 
 def list_staff(ws: "Workspace") -> list[StaffMember]:
     """Return the staff register, sorted by id."""
-    return registers(ws).staff()
+    return ws.ledger.registers.staff()
 
 
 # -- agreements ----------------------------------------------------------------------------
@@ -138,7 +137,7 @@ def record_agreement(
     if not ws.ledger.has_subject(client_id):
         raise OperationRefused(f"unknown subject {client_id!r}")
     agreement = Agreement(client_id, kind, scope, agreed_at or ws.clock(), ends_at, delete_by)
-    return registers(ws).add_agreement(agreement, actor)
+    return ws.ledger.registers.add_agreement(agreement, actor)
 
 
 def agreement_kinds(policy: Policy) -> frozenset[str]:
@@ -151,7 +150,7 @@ def agreement_kinds(policy: Policy) -> frozenset[str]:
 
 def agreements(ws: "Workspace", client_id: str | None = None) -> list[Agreement]:
     """Return the agreements (with ``client_id``, or all), oldest first."""
-    return registers(ws).agreements(client_id)
+    return ws.ledger.registers.agreements(client_id)
 
 
 def end_agreement(
@@ -163,11 +162,11 @@ def end_agreement(
     data, as :func:`mark_used` does.
     """
     at = at or ws.clock()
-    regs = registers(ws)
+    regs = ws.ledger.registers
     found = [a for a in regs.agreements() if a.id == agreement_id]
     if not found:
         raise OperationRefused(f"no agreement with id {agreement_id}")
-    with ws.ledger.database.begin():
+    with ws.ledger.transaction():
         regs.end_agreement(agreement_id, at, actor)
         if found[0].kind != CONFIDENTIALITY and _declares_event(ws.policy, "agreement_ended"):
             ws.record_event(found[0].subject_id, "agreement_ended", at, actor)
@@ -205,7 +204,7 @@ def check_access(
 ) -> Decision:
     """Decide whether ``staff_id`` may look into ``client_id``'s data now; audit it."""
     at = at or ws.clock()
-    regs = registers(ws)
+    regs = ws.ledger.registers
     member = regs.staff_member(staff_id)
     decision = staff_access(
         member,
@@ -302,7 +301,7 @@ def check_write(ws: "Workspace", items: Iterable["Item"]) -> Iterable["Item"]:
 def _checked(
     ws: "Workspace", items: Iterable["Item"], gated: dict[str, tuple[str | None, str | None]]
 ) -> Iterator["Item"]:
-    regs = registers(ws)
+    regs = ws.ledger.registers
     agreements_of: dict[tuple[str, str], list[Agreement]] = {}
     consents_of: dict[str, list[Consent]] = {}
     for index, item in enumerate(items):

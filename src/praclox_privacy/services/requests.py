@@ -23,6 +23,7 @@ from ..domain.records import Subject
 from ..domain.requests import (
     DataRequest,
     Identity,
+    RequestNotFound,
     RequestRefused,
     RequestType,
     cancel,
@@ -30,10 +31,9 @@ from ..domain.requests import (
     new_request,
     verify,
 )
-from ..ports import SubjectSource
+from ..ports import FindsByValue, SubjectSource
 
 if TYPE_CHECKING:
-    from ..stores.sql.request_register import RequestRegister
     from .workspace import Workspace
 
 __all__ = [
@@ -46,19 +46,11 @@ __all__ = [
     "list_requests",
     "opendsr_status",
     "receive_request",
-    "register",
     "verify_request",
 ]
 
 EMAIL_FIELD = "email"
 """The field that holds an e-mail address in the policy's categories."""
-
-
-def register(ws: "Workspace") -> "RequestRegister":
-    """Return the request register of ``ws`` (in its primary SQL database)."""
-    from ..stores.sql.request_register import RequestRegister
-
-    return RequestRegister(ws.ledger)
 
 
 # -- the register: receive, verify, extend, cancel, list -------------------------------------
@@ -95,7 +87,7 @@ def receive_request(
         details=details,
     )
     source = str((details or {}).get("source", "api"))
-    return register(ws).add(
+    return ws.ledger.requests.add(
         request,
         {
             "request": request.id,
@@ -126,13 +118,12 @@ def intake_opendsr(
     :raises RequestRefused: when its id names a different registered request.
     """
     from ..formats.opendsr import REQUEST_TYPES, identities_of, parse_opendsr
-    from ..stores.sql.request_register import RequestNotFound
 
     now = ws.now(now)
     parsed = parse_opendsr(document, source, now)
     kind = REQUEST_TYPES[parsed.subject_request_type]
     try:
-        existing = register(ws).get(parsed.subject_request_id)
+        existing = ws.ledger.requests.get(parsed.subject_request_id)
     except RequestNotFound:
         pass
     else:
@@ -174,7 +165,7 @@ def get_request(ws: "Workspace", request_id: str) -> DataRequest:
 
     :raises RequestRefused: (``RequestNotFound``) when it is not registered.
     """
-    return register(ws).get(request_id)
+    return ws.ledger.requests.get(request_id)
 
 
 def list_requests(
@@ -190,7 +181,7 @@ def list_requests(
     :param overdue: only open requests whose deadline (extended, if so) passed at ``now``.
     :param open_only: only pending and in-progress requests.
     """
-    return register(ws).find(
+    return ws.ledger.requests.find(
         subject_id=subject_id,
         open_only=open_only,
         overdue_at=ws.now(now) if overdue else None,
@@ -202,16 +193,14 @@ def find_subjects(ws: "Workspace", identities: Iterable[Identity]) -> list[str]:
 
     A ``subject_id`` identity names its subject; an ``email`` identity finds the subjects
     that hold that address (ignoring case) in a category with an ``email`` field, in every
-    SQL store of the workspace (one statement per store). Stores that hold subjects of
+    store that can search by value (:class:`~praclox_privacy.ports.FindsByValue`: the SQL
+    stores, one statement each). Stores that hold subjects of
     their own (:class:`~praclox_privacy.ports.SubjectSource`: mapped databases, a CRM) are
     asked for every identity, of any kind they know (``email``, ``party_code``, ...); the
     subjects they find are registered in the ledger (ids, relation types and events only).
     Files, memory and other third-party stores are not searched: a subject known only
     there is named by its id.
     """
-    from ..stores.sql.request_register import RequestRegister
-    from ..stores.sql.store import SqlStore
-
     found: set[str] = set()
     emails = [i.value for i in identities if i.usable and i.kind == "email"]
     for identity in identities:
@@ -225,13 +214,9 @@ def find_subjects(ws: "Workspace", identities: Iterable[Identity]) -> list[str]:
         categories = [c.id for c in ws.policy.categories if EMAIL_FIELD in c.fields]
         for name in ws.store_names:
             store = ws.store(name)
-            if isinstance(store, SqlStore):
+            if isinstance(store, FindsByValue):
                 for email in emails:
-                    found.update(
-                        RequestRegister.subjects_with_value(
-                            store.database, categories, EMAIL_FIELD, email
-                        )
-                    )
+                    found.update(store.subjects_with_value(categories, EMAIL_FIELD, email))
     for name in ws.subject_sources():
         source = ws.store(name)
         assert isinstance(source, SubjectSource)
@@ -286,7 +271,7 @@ def verify_request(
         unknown or ambiguous.
     """
     now = ws.now(now)
-    reg = register(ws)
+    reg = ws.ledger.requests
     request = reg.get(request_id)
     candidates = find_subjects(ws, request.identities)
     if subject_id is None:
@@ -332,7 +317,7 @@ def extend_request(
     :raises RequestRefused: see :func:`praclox_privacy.domain.requests.extend`.
     """
     now = ws.now(now)
-    reg = register(ws)
+    reg = ws.ledger.requests
     request = reg.get(request_id)
     # Months are counted on the workspace's calendar, as the first month was.
     local = attrs.evolve(request, due_at=request.due_at.astimezone(ws.timezone))
@@ -359,6 +344,6 @@ def cancel_request(
     :raises RequestRefused: when it is closed or ``reason`` is blank.
     """
     now = ws.now(now)
-    reg = register(ws)
+    reg = ws.ledger.requests
     cancelled = cancel(reg.get(request_id), reason, now)
     return reg.save(cancelled, "request.cancelled", {"type": cancelled.type.value}, actor)

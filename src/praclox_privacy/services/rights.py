@@ -46,8 +46,8 @@ from ..domain.restrictions import (
     refusal,
 )
 from ..domain.retention import erasure_plan
-from ..ports import StoreError
-from .requests import current_subject, receive_request, register
+from ..ports import ReportsKeptRows, StoreError
+from .requests import current_subject, receive_request
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -75,7 +75,7 @@ def _actionable(
 
     The caller has checked that the subject is registered.
     """
-    reg = register(ws)
+    reg = ws.ledger.requests
     if request_id is not None:
         request = reg.get(request_id)
         require_actionable(request, types, subject_id)
@@ -114,7 +114,7 @@ def access_report(
     :func:`answer_access`, which needs a verified request.
     """
     now = ws.now(now)
-    reg = register(ws)
+    reg = ws.ledger.requests
     return build_access_report(
         current_subject(ws, subject_id),
         ws.items_of(subject_id),
@@ -148,7 +148,7 @@ def answer_access(
     now = ws.now(now)
     subject = current_subject(ws, subject_id)  # an unknown subject is an error naming it
     request = _actionable(ws, subject_id, (RequestType.ACCESS, RequestType.PORTABILITY), request_id)
-    reg = register(ws)
+    reg = ws.ledger.requests
     items = ws.items_of(subject_id)
     counts = {name: len(held) for name, held in items.items() if held}
     total = sum(counts.values())
@@ -198,7 +198,7 @@ def erase_subject(
     now = ws.now(now)
     subject = current_subject(ws, subject_id)
     request = _actionable(ws, subject_id, (RequestType.ERASURE,), request_id)
-    reg = register(ws)
+    reg = ws.ledger.requests
     consents = ws.ledger.consents_of(subject_id)
     erased: dict[str, tuple[ItemKey, ...]] = {}
     kept: list[KeptItem] = []
@@ -216,9 +216,9 @@ def erase_subject(
                 keys = tuple(i.key for i in erasable)
                 ws.erase(keys, store=name, action=RetentionAction.ERASE, actor=actor, reason=reason)
                 erased[name] = keys
-                rows_kept.extend(
-                    (name, str(row)) for row in getattr(ws.store(name), "kept_rows", ())
-                )
+                store = ws.store(name)
+                if isinstance(store, ReportsKeptRows):
+                    rows_kept.extend((name, str(row)) for row in store.kept_rows)
                 categories.update(k.category for k in keys)
                 if ws.store(name).capabilities().erasure_anonymises:
                     anonymised.append(name)
@@ -230,7 +230,7 @@ def erase_subject(
         ws.policy.relation_type(rt).kind is RelationKind.ORGANISATION
         for rt in subject.relation_types
     ):
-        members = tuple(reg.members_of(subject_id))
+        members = tuple(ws.ledger.members_of(subject_id))
     result = ErasureResult(
         request,
         subject_id,
@@ -305,7 +305,7 @@ def rectify_data(
         "results_count": max(len(rectified), 1),
     }
     done = complete(request, record, now)
-    register(ws).save(
+    ws.ledger.requests.save(
         done,
         "request.completed",
         {"type": done.type.value, **{k: v for k, v in record.items() if k != "results_count"}},
@@ -374,8 +374,8 @@ def restrict_processing(
             ws.policy.category(category)
         except KeyError as exc:
             raise RequestRefused(str(exc.args[0])) from None
-    reg = register(ws)
-    with ws.ledger.database.begin():
+    reg = ws.ledger.requests
+    with ws.ledger.transaction():
         request = _limiting_request(
             ws,
             subject_id,
@@ -430,14 +430,14 @@ def object_to_processing(
     chosen, problems = check_objection(ws.policy, subject.relation_types, purposes)
     if problems:
         raise RequestRefused("objection refused: " + "; ".join(problems))
-    reg = register(ws)
+    reg = ws.ledger.requests
     existing = {
         r.purpose: r
         for r in reg.restrictions_of(subject_id)
         if r.kind is RestrictionKind.OBJECTION and r.active_at(now)
     }
     result: list[Restriction] = []
-    with ws.ledger.database.begin():
+    with ws.ledger.transaction():
         request = _limiting_request(
             ws,
             subject_id,
@@ -491,12 +491,12 @@ def lift_restriction(
 
     :raises RequestRefused: when there is no such restriction or it was lifted.
     """
-    return register(ws).lift(restriction_id, ws.now(now), actor)
+    return ws.ledger.requests.lift(restriction_id, ws.now(now), actor)
 
 
 def restrictions_of(ws: "Workspace", subject_id: str) -> list[Restriction]:
     """Return every restriction and objection of ``subject_id`` (lifted ones too)."""
-    return register(ws).restrictions_of(subject_id)
+    return ws.ledger.requests.restrictions_of(subject_id)
 
 
 def ensure_usable(

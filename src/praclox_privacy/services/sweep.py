@@ -19,22 +19,19 @@ batch. Safety:
 """
 
 import contextlib
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import sqlalchemy as sa
 
 from ..domain.errors import PracloxPrivacyError
 from ..domain.policy import RetentionAction
 from ..domain.records import ItemKey
-from ..domain.sweep_plan import DueSelection, HeldBack, SweepPlan
-from ..ports import DueQuery, Store, StoreError
+from ..domain.sweep_plan import DueSelection, HeldBack, SweepPlan, plan_sweep
+from ..ports import DueQuery, Store, StoreError, SweepsInPlace
 
 if TYPE_CHECKING:
-    from ..stores.mapped.store import MappedStore
     from .workspace import Workspace
 
 __all__ = [
@@ -43,7 +40,7 @@ __all__ = [
     "StoreFailure",
     "SweepBusy",
     "SweepReport",
-    "mapped_due",
+    "due_in_place",
     "plan",
     "run_sweep",
 ]
@@ -70,9 +67,11 @@ class Erased:
     count: int
     subjects: tuple[str, ...]
     table: str | None = None
-    """For a mapped database: the table (``count`` is then rows of that table)."""
+    """For a store swept in place (a mapped database): the table (``count`` is then rows
+    of that table)."""
     kept: int = 0
-    """For a mapped database: rows cleared but kept, because other rows reference them."""
+    """For a store swept in place: rows cleared but kept, because other rows reference
+    them."""
 
     @classmethod
     def of(
@@ -174,24 +173,25 @@ class SweepReport:
 def plan(ws: "Workspace", now: datetime) -> SweepPlan:
     """Plan a sweep of ``ws`` at ``now`` from its ledger (subjects, events, consents).
 
-    Simple subjects are planned inside the ledger's database, the others in Python; the
-    plan is the one :func:`~praclox_privacy.domain.sweep_plan.plan_sweep` makes.
+    The plan is the one :func:`~praclox_privacy.domain.sweep_plan.plan_sweep` makes; the
+    ledger may compute it in place (:meth:`~praclox_privacy.ports.Ledger.plan_sweep`).
     """
-    from ..stores.sql.sweep_planner import plan_from_ledger
-
-    return plan_from_ledger(ws.ledger, ws.policy, now)
+    return ws.ledger.plan_sweep(ws.policy, now)
 
 
-def mapped_due(ws: "Workspace", name: str, now: datetime) -> list[Erased]:
-    """Return what a sweep at ``now`` would erase in mapped store ``name`` (a dry run).
+def due_in_place(ws: "Workspace", name: str, now: datetime) -> list[Erased]:
+    """Return what a sweep at ``now`` would erase in store ``name``, swept in place.
 
     For ``check``: the same statements as the sweep, counting instead of erasing.
+
+    :raises ValueError: when the store is not swept in place
+        (:class:`~praclox_privacy.ports.SweepsInPlace`).
     """
     store = ws.store(name)
-    if not _is_mapped(store):
-        raise ValueError(f"store {name!r} is not a mapped database")
+    if not isinstance(store, SweepsInPlace):
+        raise ValueError(f"store {name!r} is not swept in place")
     erased: list[Erased] = []
-    _Sweep(ws, now, True, None, "check", BATCH_SUBJECTS)._sweep_mapped(name, store, erased, [])
+    _Sweep(ws, now, True, None, "check", BATCH_SUBJECTS)._sweep_in_place(name, store, erased, [])
     return erased
 
 
@@ -220,7 +220,7 @@ def run_sweep(
     :raises SweepBusy: when another sweep holds the lock and ``wait`` is false.
     """
     now = ws.now(now)
-    with ws.ledger.database.exclusive(LOCK_NAME, wait=wait) as held_lock:
+    with ws.ledger.exclusive(LOCK_NAME, wait=wait) as held_lock:
         if not held_lock:
             raise SweepBusy(
                 "another sweep of this workspace is running; nothing was done (retry later, "
@@ -269,8 +269,8 @@ class _Sweep:
         for name in ws.store_names:
             try:
                 store = ws.store(name)
-                if _is_mapped(store):
-                    self._sweep_mapped(name, store, erased, held)
+                if isinstance(store, SweepsInPlace):
+                    self._sweep_in_place(name, store, erased, held)
                     continue
                 for selection in the_plan.selections:
                     count, subjects = 0, set[str]()
@@ -313,42 +313,28 @@ class _Sweep:
             with contextlib.suppress(StoreError):
                 self.ws.store(name)
 
-    # -- mapped databases ------------------------------------------------------------
+    # -- stores swept in place (mapped databases) ----------------------------------------
 
-    def _sweep_mapped(
-        self, name: str, store: "MappedStore", erased: list[Erased], held: list[Held]
+    def _sweep_in_place(
+        self, name: str, store: SweepsInPlace, erased: list[Erased], held: list[Held]
     ) -> None:
-        """Sweep a mapped database: set-based per table, consent holders one by one."""
-        from ..domain.sweep_plan import plan_sweep
-        from ..stores.mapped import sweeping
-
+        """Sweep a store in place: its own statements per step, consent holders one by one."""
         ws = self.ws
-        ledger_url = ws.ledger.database.engine.url
-        if store.engine.url.get_backend_name() == "sqlite" and (
-            store.engine.url.database == ledger_url.database
-            and ledger_url.get_backend_name() == "sqlite"
-        ):
-            # Each batch holds the mapped file's write lock while the ledger commits.
-            raise StoreError(
-                f"store {name!r} maps the ledger's own SQLite file ({ledger_url.database}); "
-                "keep the ledger in a file of its own (the primary store's url)"
-            )
         consents = ws.ledger.all_consents()
-        excluded = sweeping.extended_subjects(store, consents)
-        for family in sweeping.plan_tables(store, self.now, excluded):
+        planned = store.plan_in_place(self.now, consents, ws.ledger.location)
+        for step in planned.steps:
             # Subjects in key order, each once (rows of an owned table share subjects).
             count, kept, subjects, listed = 0, 0, dict[str, None](), list[str]()
             try:
-                for batch in sweeping.run_table(
-                    store,
-                    family,
+                for batch in store.run_in_place(
+                    step,
                     self.dry_run,
-                    lambda details: self._record_mapped_intent(name, details),
+                    lambda details: self._record_in_place_intent(name, details),
                     lambda intent, details: self._close_intent(intent, name, details),
                 ):
                     count += batch.count
                     kept += batch.kept
-                    if family.unique_subjects:
+                    if step.unique_subjects:
                         listed.extend(batch.subjects)
                     else:
                         subjects.update(dict.fromkeys(batch.subjects))
@@ -356,24 +342,21 @@ class _Sweep:
                 if count:
                     erased.extend(
                         Erased(
-                            family.rules[0] if len(family.rules) == 1 else ",".join(family.rules),
+                            step.rules[0] if len(step.rules) == 1 else ",".join(step.rules),
                             name,
                             category,
-                            family.action,
+                            step.action,
                             count,
                             tuple(listed or subjects),
-                            family.table,
+                            step.table,
                             kept,
                         )
-                        for category in family.categories
+                        for category in step.categories
                     )
-        ids = [s for group in excluded.values() for s in group]
-        subjects_ = [s for s in (store.subject(i) for i in ids) if s is not None]
-        if not subjects_:
+        alone = list(planned.judged_alone)
+        if not alone:
             return
-        own = plan_sweep(
-            subjects_, {s.id: consents.get(s.id, []) for s in subjects_}, ws.policy, self.now
-        )
+        own = plan_sweep(alone, {s.id: consents.get(s.id, []) for s in alone}, ws.policy, self.now)
         for selection in own.selections:
             count, touched = 0, set[str]()
             for query in _batches(selection, self.batch_subjects):
@@ -384,29 +367,19 @@ class _Sweep:
                 erased.append(Erased.of(selection, name, count, touched))
         held.extend(self._held(name, store, own.held))
 
-    def _record_mapped_intent(self, name: str, details: dict[str, Any]) -> int:
-        """Record a mapped batch's intent: its keys go once, into the audit entry.
+    def _record_in_place_intent(self, name: str, details: dict[str, Any]) -> int:
+        """Record an in-place batch's intent: its keys go once, into the audit entry.
 
-        The intents row points at that entry (``audit_seq``); the erasure's own entry
-        later names the same intent, so the audit trail says which rows went.
+        The intent points at that entry (``audit_seq``); the erasure's own entry later
+        names the same intent, so the audit trail says which rows went.
         """
         ledger = self.ws.ledger
         details = {**details, "store": name, "now": self.now.isoformat()}
         summary = {k: v for k, v in details.items() if k not in ("keys", "subjects")}
-        t = ledger.database.tables.intents
-        with ledger.database.begin() as conn:
-            result = conn.execute(
-                t.insert().values(store=name, created_at=self.now, details=json.dumps(summary))
-            )
-            key = result.inserted_primary_key
-            assert key is not None
-            intent = int(key[0])
+        with ledger.transaction():
+            intent = ledger.add_intent(name, self.now, summary)
             entry = ledger.audit("sweep.intent", {**details, "intent": intent}, actor=self.actor)
-            conn.execute(
-                t.update()
-                .where(t.c.id == intent)
-                .values(details=json.dumps({**summary, "audit_seq": entry.seq}))
-            )
+            ledger.update_intent(intent, {**summary, "audit_seq": entry.seq})
         return intent
 
     # -- one batch -------------------------------------------------------------------
@@ -439,7 +412,7 @@ class _Sweep:
             return len(keys), sorted({k.subject_id for k in keys})
         action = selection.action
         if ws._is_primary(name) and not self.hooked:
-            with ws.ledger.database.begin():
+            with ws.ledger.transaction():
                 erased = store.erase_due(query, action)
                 subjects = sorted(erased.subject_ids)
                 if erased.count:
@@ -456,7 +429,7 @@ class _Sweep:
         subjects = sorted({k.subject_id for k in keys})
         details = self._details(name, selection, len(keys), subjects)
         if ws._is_primary(name):
-            with ws.ledger.database.begin():
+            with ws.ledger.transaction():
                 store.erase(keys, action)
                 ws.ledger.audit(
                     f"sweep.{action.value}d",
@@ -498,25 +471,14 @@ class _Sweep:
         ledger = self.ws.ledger
         summary = self._details(name, selection, len(keys), (k.subject_id for k in keys))
         details = {**summary, "keys": [[k.subject_id, k.category, k.field] for k in keys]}
-        t = ledger.database.tables.intents
-        with ledger.database.begin() as conn:
-            result = conn.execute(
-                t.insert().values(store=name, created_at=self.now, details=json.dumps(details))
-            )
-            key = result.inserted_primary_key
-            assert key is not None
-            intent = int(key[0])
-            ledger.audit(
-                "sweep.intent",
-                {**summary, "intent": intent},
-                actor=self.actor,
-            )
+        with ledger.transaction():
+            intent = ledger.add_intent(name, self.now, details)
+            ledger.audit("sweep.intent", {**summary, "intent": intent}, actor=self.actor)
         return intent
 
     def _close_intent(self, intent: int, name: str, details: dict[str, Any]) -> None:
         ledger = self.ws.ledger
-        t = ledger.database.tables.intents
-        with ledger.database.begin() as conn:
+        with ledger.transaction():
             subjects = details["subjects"]
             ledger.audit(
                 f"sweep.{details['action']}d",
@@ -524,19 +486,15 @@ class _Sweep:
                 subjects[0] if len(subjects) == 1 else None,
                 actor=self.actor,
             )
-            conn.execute(t.delete().where(t.c.id == intent))
+            ledger.drop_intent(intent)
 
     def _finish_intents(self) -> int:
         """Complete the erasures a killed sweep recorded as intents; return how many."""
-        ledger = self.ws.ledger
-        t = ledger.database.tables.intents
-        with ledger.database.begin() as conn:
-            rows = conn.execute(sa.select(t).order_by(t.c.id)).all()
         finished = 0
-        for row in rows:
-            details = json.loads(row.details)
+        for left in list(self.ws.ledger.intents()):
+            details = dict(left.details)
             if details.get("kind") == "mapped-rows":
-                finished += self._finish_mapped_intent(int(row.id), row.store, details)
+                finished += self._finish_in_place_intent(left.id, left.store, details)
                 continue
             keys = [ItemKey(*k) for k in details.pop("keys")]
             subjects = sorted({k.subject_id for k in keys})
@@ -544,7 +502,7 @@ class _Sweep:
                 {details["category"]}, subjects, datetime.fromisoformat(details["collected_before"])
             )
             try:
-                store = self.ws.store(row.store)
+                store = self.ws.store(left.store)
                 # What the killed sweep already erased: recorded keys no longer there.
                 wanted = set(keys)
                 present = {i.key for s in subjects for i in store.items_of(s) if i.key in wanted}
@@ -555,21 +513,20 @@ class _Sweep:
             count = len(wanted - present) + now_erased.count
             who = sorted({k.subject_id for k in wanted - present} | now_erased.subject_ids)
             self._close_intent(
-                int(row.id),
-                row.store,
+                left.id,
+                left.store,
                 {**details, "count": count, "subjects": who, "recovered": True},
             )
             finished += count
         return finished
 
-    def _finish_mapped_intent(self, intent: int, name: str, details: dict[str, Any]) -> int:
-        from ..stores.mapped import sweeping
-
+    def _finish_in_place_intent(self, intent: int, name: str, details: dict[str, Any]) -> int:
         try:
             recorded = self.ws.ledger.audit_entry(int(details["audit_seq"])).details
             store = self.ws.store(name)
-            assert _is_mapped(store)
-            done = sweeping.recover(store, {**details, **recorded})
+            if not isinstance(store, SweepsInPlace):
+                raise StoreError(f"store {name!r} is no longer swept in place")
+            done = store.recover_in_place({**details, **recorded})
         except PracloxPrivacyError:
             return 0  # the store is down or gone: the intent stays for the next sweep
         summary = {k: v for k, v in details.items() if k != "keys"}
@@ -579,9 +536,3 @@ class _Sweep:
             {**summary, "subjects": list(done.subjects), "kept": done.kept, "recovered": True},
         )
         return done.count
-
-
-def _is_mapped(store: Store) -> "TypeGuard[MappedStore]":
-    from ..stores.mapped.store import MappedStore
-
-    return isinstance(store, MappedStore)

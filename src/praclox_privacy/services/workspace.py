@@ -32,28 +32,33 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import attrs
-
-from ..domain.errors import PracloxPrivacyError, Problem, WorkspaceError
+from ..domain.audit import AuditEntry, AuditVerification
+from ..domain.errors import OperationRefused, Problem, WorkspaceError
 from ..domain.policy import Policy, RetentionAction
 from ..domain.records import Item, ItemKey, Subject, SubjectEvent
-from ..ports import Store, StoreContext, StoreKind, SubjectSource, WriteRefused
+from ..ports import (
+    CONFIG_NAME,
+    Ledger,
+    Store,
+    StoreContext,
+    StoreKind,
+    SubjectSource,
+    WorkspaceConfig,
+    WriteRefused,
+)
 
 if TYPE_CHECKING:
     import pluggy
 
-    from ..stores.sql.ledger import AuditEntry, AuditVerification
-    from ..stores.sql.store import SqlDatabase
-
 __all__ = [
     "CONFIG_NAME",
-    "OperationRefused",
+    "PRIMARY_KIND",
     "Workspace",
     "WorkspaceConfig",
 ]
 
-CONFIG_NAME = "praclox-privacy.toml"
-"""The workspace configuration file's name."""
+PRIMARY_KIND = "sql"
+"""The kind of a new workspace's primary store (``praclox-privacy init``)."""
 
 _STORE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
@@ -64,27 +69,8 @@ primary = "main"              # the SQL store that also holds the ledger and aud
 timezone = "Europe/Amsterdam" # how dates and times without a UTC offset are read
 
 [stores.main]
-plugin = "sql"
-url = {url}
-"""
-
-
-class OperationRefused(PracloxPrivacyError):
-    """An operation was refused because it would break the policy or names unknown data."""
-
-
-@attrs.frozen
-class WorkspaceConfig:
-    """The contents of ``praclox-privacy.toml``."""
-
-    stores: dict[str, Any]
-    policy: str = "default"
-    primary: str = "main"
-    timezone: str = "Europe/Amsterdam"
-    notify: dict[str, Any] = attrs.field(factory=dict)
-    """Settings of the built-in notifiers (``[notify.smtp]``, see docs/consent-and-guards.md)."""
-    check: dict[str, Any] = attrs.field(factory=dict)
-    """The ``[check]`` table: settings of ``praclox-privacy check`` (docs/check.md)."""
+plugin = {kind}
+{settings}"""
 
 
 def _system_clock() -> datetime:
@@ -115,22 +101,21 @@ class Workspace:
         self.timezone = ZoneInfo(config.timezone)
         self._kinds = kinds
         self._stores: dict[str, Store] = {}
-        primary = self.store(config.primary)
-        from ..stores.sql.ledger import Ledger
-        from ..stores.sql.store import SqlStore
-
-        if not isinstance(primary, SqlStore):
-            self.close()
+        kind = kinds[config.primary][0]
+        if kind.ledger is None:
+            able = sorted(k.name for k, _ in kinds.values() if k.ledger is not None)
+            able = able or [PRIMARY_KIND]
             raise WorkspaceError(
                 [
                     Problem(
                         "primary",
-                        f"store {config.primary!r} must be an 'sql' store: it holds the ledger",
+                        f"store {config.primary!r} must be an {' or '.join(map(repr, able))} "
+                        f"store: it holds the ledger (a {kind.name!r} store cannot)",
                     )
                 ],
                 str(root / CONFIG_NAME),
             )
-        self.ledger: Ledger = Ledger(primary.database, clock)
+        self.ledger: Ledger = kind.ledger(self.store(config.primary), clock)
 
     # -- opening -----------------------------------------------------------------------
 
@@ -233,15 +218,26 @@ class Workspace:
     ) -> Path:
         """Create a workspace in ``root`` (an SQLite database unless ``url`` names one).
 
+        The primary store is of kind :data:`PRIMARY_KIND`, with the settings its plugin
+        gives a new workspace (:attr:`StoreKind.init_settings
+        <praclox_privacy.ports.StoreKind.init_settings>`).
+
         :returns: the path of the new ``praclox-privacy.toml``.
         :raises WorkspaceError: when ``root`` already has one.
         """
-        from ..stores.sql import DEFAULT_URL
+        from ..plugins import make_plugin_manager, store_kinds
 
+        settings = dict(store_kinds(make_plugin_manager())[PRIMARY_KIND].init_settings)
+        if url is not None:
+            settings["url"] = url
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
         path = root / CONFIG_NAME
-        text = _TEMPLATE.format(policy=_toml_str(policy), url=_toml_str(url or DEFAULT_URL))
+        text = _TEMPLATE.format(
+            policy=_toml_str(policy),
+            kind=_toml_str(PRIMARY_KIND),
+            settings="".join(f"{k} = {_toml_str(v)}\n" for k, v in settings.items()),
+        )
         try:
             with path.open("x", encoding="utf-8") as handle:
                 handle.write(text)
@@ -305,9 +301,6 @@ class Workspace:
         self._stores[name] = store
         return store
 
-    def _primary_database(self) -> "SqlDatabase":
-        return self.ledger.database
-
     def _is_primary(self, name: str) -> bool:
         return name == self.config.primary
 
@@ -366,7 +359,7 @@ class Workspace:
             for field, value in (("name", name), ("email", email))
             if value is not None
         ]
-        with self._primary_database().begin():
+        with self.ledger.transaction():
             self.ledger.add_subject(subject, actor)
             if items:
                 self._write(self.config.primary, items, actor, {subject_id: types}, notify=False)
@@ -485,7 +478,7 @@ class Workspace:
             return count
 
         if self._is_primary(name):
-            with self._primary_database().begin():
+            with self.ledger.transaction():
                 count = write_and_audit()
         else:
             count = write_and_audit()
@@ -560,7 +553,7 @@ class Workspace:
             return count
 
         if self._is_primary(name):
-            with self._primary_database().begin():
+            with self.ledger.transaction():
                 count = erase_and_audit()
         else:
             count = erase_and_audit()
@@ -586,7 +579,7 @@ class Workspace:
             return item
 
         if self._is_primary(name):
-            with self._primary_database().begin():
+            with self.ledger.transaction():
                 return rectify_and_audit()
         return rectify_and_audit()
 
@@ -645,7 +638,7 @@ class Workspace:
                     f"{', '.join(map(repr, unknown))} is not declared in the policy"
                 )
         outcome: dict[str, str] = {}
-        with self._primary_database().begin():
+        with self.ledger.transaction():
             for subject_id, subject in found.items():
                 outcome[subject_id] = (
                     "missing"
@@ -656,11 +649,11 @@ class Workspace:
 
     def audit_entries(
         self, subject_id: str | None = None, limit: int | None = None
-    ) -> list["AuditEntry"]:
+    ) -> list[AuditEntry]:
         """Return audit entries, oldest first."""
         return self.ledger.audit_entries(subject_id, limit)
 
-    def verify_audit(self) -> "AuditVerification":
+    def verify_audit(self) -> AuditVerification:
         """Check the audit trail's hash chain."""
         return self.ledger.verify_audit()
 

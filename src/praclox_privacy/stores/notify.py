@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from ..domain.errors import OperationRefused
+from ..formats.documents.words import category_label
 from ..hookspecs import hookimpl
-from ..services.workspace import CONFIG_NAME, OperationRefused
+from ..ports import CONFIG_NAME
 
 if TYPE_CHECKING:
     from ..domain.guards import DisclosureRequest
-    from ..services.workspace import Workspace
+    from ..ports import WorkspaceView
 
 __all__ = ["NotifyError", "SmtpSettings", "ask_consent", "compose", "smtp_settings"]
 
@@ -49,7 +51,7 @@ class SmtpSettings:
     timeout: float = 30.0
 
 
-def smtp_settings(ws: "Workspace") -> SmtpSettings | None:
+def smtp_settings(ws: "WorkspaceView") -> SmtpSettings | None:
     """Return the workspace's SMTP settings, or ``None`` when there is no ``[notify.smtp]``.
 
     :raises WorkspaceError: naming the key at fault.
@@ -65,7 +67,7 @@ def smtp_settings(ws: "Workspace") -> SmtpSettings | None:
     )
 
 
-def _address(ws: "Workspace", subject_id: str) -> str | None:
+def _address(ws: "WorkspaceView", subject_id: str) -> str | None:
     for items in ws.items_of(subject_id).values():
         for item in items:
             if item.field == "email" and "@" in item.value:
@@ -73,12 +75,14 @@ def _address(ws: "Workspace", subject_id: str) -> str | None:
     return None
 
 
-def compose(ws: "Workspace", request: "DisclosureRequest", sender: str, to: str) -> EmailMessage:
+def compose(
+    ws: "WorkspaceView", request: "DisclosureRequest", sender: str, to: str
+) -> EmailMessage:
     """Return the e-mail asking the person about ``request`` (Dutch and English)."""
     policy = ws.policy
     kind = policy.consent_kind(policy.disclosure.consent_kind) if policy.disclosure else None
-    data_nl = ", ".join(_label(ws, c, "nl") for c in request.data)
-    data_en = ", ".join(_label(ws, c, "en") for c in request.data)
+    data_nl = ", ".join(category_label(ws.policy, c, "nl") for c in request.data)
+    data_en = ", ".join(category_label(ws.policy, c, "en") for c in request.data)
     answer_by = request.answer_by.astimezone(ws.timezone).date().isoformat()
     message = EmailMessage()
     message["From"] = sender
@@ -105,16 +109,9 @@ def compose(ws: "Workspace", request: "DisclosureRequest", sender: str, to: str)
     return message
 
 
-def _label(ws: "Workspace", category: str, lang: str) -> str:
-    try:
-        return ws.policy.category(category).label.get(lang)
-    except KeyError:
-        return category
-
-
 @hookimpl
 def ask_consent(
-    request: "DisclosureRequest", subject_id: str, workspace: "Workspace"
+    request: "DisclosureRequest", subject_id: str, workspace: "WorkspaceView"
 ) -> str | None:
     """Send the person an e-mail asking for consent, when ``[notify.smtp]`` is configured.
 

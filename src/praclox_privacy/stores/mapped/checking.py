@@ -7,7 +7,7 @@ import attrs
 from ...domain.errors import MappingError, PracloxPrivacyError, Problem
 
 if TYPE_CHECKING:
-    from ...services.workspace import Workspace
+    from ...ports import WorkspaceView
 
 __all__ = ["MappingCheck", "check_mappings"]
 
@@ -34,14 +34,14 @@ class MappingCheck:
         return not self.problems
 
 
-def check_mappings(ws: "Workspace", store: str | None = None) -> list[MappingCheck]:
+def check_mappings(ws: "WorkspaceView", store: str | None = None) -> list[MappingCheck]:
     """Check the mapping of every ``sql-mapped`` store of ``ws`` (or of ``store`` only).
 
     Opening a mapped store is what checks it: nothing is written to the database.
 
     :raises OperationRefused: when ``store`` is not a configured ``sql-mapped`` store.
     """
-    from ...services.workspace import OperationRefused
+    from ...domain.errors import OperationRefused
     from .store import MappedStore
 
     names = [n for n in ws.store_names if ws.store_kind(n) == KIND]

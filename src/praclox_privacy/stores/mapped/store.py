@@ -8,7 +8,7 @@ answer a call. Writes are refused: the application owns its tables.
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,14 +24,17 @@ from ...domain.errors import InvalidValue, MappingError
 from ...domain.mapping import EraseMode, TableMapping
 from ...domain.mapping import Mapping as TableMap
 from ...domain.policy import Policy, RetentionAction
-from ...domain.records import Item, ItemKey, Subject, SubjectEvent, check_subject_id
+from ...domain.records import Consent, Item, ItemKey, Subject, SubjectEvent, check_subject_id
 from ...formats.mapping import load_mapping_file
 from ...ports import (
     ANONYMISED,
+    BatchDone,
     Capabilities,
     DueQuery,
     ErasedItems,
     Health,
+    InPlacePlan,
+    InPlaceStep,
     RelationTypesOf,
     StoreContext,
     StoreError,
@@ -171,6 +174,7 @@ class MappedStore:
         """Everything but writes: the application owns its tables."""
         return Capabilities(
             write=False,
+            categories_checked=True,
             notes=(
                 "writes are refused: the application writes its own tables",
                 "erasure deletes a row only when no other row references it; otherwise "
@@ -573,6 +577,59 @@ class MappedStore:
                 if blockers:
                     self.kept_rows.append(KeptRow(name, str(row_key), tuple(blockers)))
         return count
+
+    # -- the sweep, in place (SweepsInPlace) ---------------------------------------------
+
+    def plan_in_place(
+        self,
+        now: datetime,
+        consents: Mapping[str, Sequence[Consent]],
+        ledger_location: str,
+    ) -> InPlacePlan:
+        """Plan the set-based sweep of the mapped tables at ``now``.
+
+        Subjects holding a consent that can extend retention are left out of the
+        statements and returned to be judged one by one.
+
+        :raises StoreError: when the mapped database is the ledger's own SQLite file
+            (each batch holds the file's write lock while the ledger commits).
+        """
+        from . import sweeping
+
+        ledger = sa.make_url(ledger_location)
+        if (
+            self.engine.url.get_backend_name() == "sqlite"
+            and ledger.get_backend_name() == "sqlite"
+            and self.engine.url.database == ledger.database
+        ):
+            raise StoreError(
+                f"store {self.name!r} maps the ledger's own SQLite file ({ledger.database}); "
+                "keep the ledger in a file of its own (the primary store's url)"
+            )
+        excluded = sweeping.extended_subjects(self, consents)
+        alone = [s for group in excluded.values() for s in group]
+        subjects = tuple(s for s in (self.subject(i) for i in alone) if s is not None)
+        return InPlacePlan(tuple(sweeping.plan_tables(self, now, excluded)), subjects)
+
+    def run_in_place(
+        self,
+        step: InPlaceStep,
+        dry_run: bool,
+        intent: Callable[[dict[str, Any]], int],
+        done: Callable[[int, dict[str, Any]], None],
+    ) -> Iterator[BatchDone]:
+        """Run one table's statements in batches (see :mod:`.sweeping`)."""
+        from . import sweeping
+
+        if not isinstance(step, sweeping.TableSweep):
+            raise TypeError(f"store {self.name!r} cannot run {step!r}")
+        return sweeping.run_table(self, step, dry_run, intent, done)
+
+    def recover_in_place(self, details: Mapping[str, Any]) -> BatchDone:
+        """Finish a batch a killed sweep recorded as an intent (see :mod:`.sweeping`)."""
+        from . import sweeping
+
+        return sweeping.recover(self, details)
 
     def find_due(self, query: DueQuery) -> Iterator[ItemKey]:
         """Yield the keys of the items ``query`` selects (subject by subject)."""

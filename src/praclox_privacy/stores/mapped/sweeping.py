@@ -33,11 +33,11 @@ from ...domain.mapping import EraseMode, TableMapping
 from ...domain.periods import start_cutoff
 from ...domain.policy import COLLECTED, RetentionAction, RetentionRule
 from ...domain.records import Consent
-from ...ports import ANONYMISED, StoreError
+from ...ports import ANONYMISED, BatchDone, StoreError
 from .schema import python_type
 from .store import MappedStore
 
-__all__ = ["BatchDone", "TableSweep", "extended_subjects", "plan_tables", "recover", "run_table"]
+__all__ = ["TableSweep", "extended_subjects", "plan_tables", "recover", "run_table"]
 
 ROWS = "rows"
 COLUMNS = "columns"
@@ -62,15 +62,6 @@ class TableSweep:
     blocked: Any = attrs.field(eq=False, repr=False, default=None)
     unique_subjects: bool = False
     """Whether each row is a different subject (a subject table keyed by its subject)."""
-
-
-@attrs.frozen
-class BatchDone:
-    """What one batch erased (or would erase, in a dry run)."""
-
-    count: int
-    subjects: tuple[str, ...]
-    kept: int = 0
 
 
 def _extension_kinds(store: MappedStore, owner: TableMapping) -> set[str]:

@@ -13,6 +13,10 @@ from ...hookspecs import hookimpl
 from ...ports import StoreContext, StoreKind
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ...ports import Store
+    from .ledger import SqlLedger
     from .store import SqlStore
 
 __all__ = ["DEFAULT_URL", "SqlSettings"]
@@ -66,6 +70,15 @@ def _factory(settings: SqlSettings, context: StoreContext) -> "SqlStore":
     return SqlStore.open(settings, context)
 
 
+def _ledger(store: "Store", clock: "Callable[[], datetime]") -> "SqlLedger":
+    from .ledger import SqlLedger
+    from .store import SqlStore
+
+    if not isinstance(store, SqlStore):  # pragma: no cover - the workspace passes its own
+        raise TypeError(f"expected an SqlStore, not {type(store).__name__}")
+    return SqlLedger(store.database, clock)
+
+
 @hookimpl
 def register_stores(register: Callable[[StoreKind], None]) -> None:
     """Offer the ``sql`` store kind."""
@@ -76,5 +89,7 @@ def register_stores(register: Callable[[StoreKind], None]) -> None:
             settings_type=SqlSettings,
             description="SQL database through SQLAlchemy: SQLite (default), PostgreSQL, "
             "MariaDB. Also holds the workspace's ledger when it is the primary store.",
+            ledger=_ledger,
+            init_settings={"url": DEFAULT_URL},
         )
     )

@@ -1,114 +1,39 @@
-"""The ledger: subjects, relation types, lifecycle events, consents and the audit trail.
+"""The SQL ledger: subjects, relation types, lifecycle events, consents and the audit trail.
 
 It lives in the workspace's primary SQL database, beside (and in the same transactions
-as) that store's items. It holds no personal values: subject ids, relation types, event
-instants, consent records and audit entries that name categories and counts, never data.
+as) that store's items; it implements :class:`~praclox_privacy.ports.Ledger`. It holds no
+personal values: subject ids, relation types, event instants, consent records and audit
+entries that name categories and counts, never data.
 
-Every audit entry carries the SHA-256 of the previous one; :meth:`Ledger.verify_audit`
+Every audit entry carries the SHA-256 of the previous one; :meth:`SqlLedger.verify_audit`
 recomputes the chain and reports the first entry that does not match.
 """
 
-import hashlib
+import functools
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import attrs
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from ...domain.errors import PracloxPrivacyError
+from ...domain.audit import GENESIS, AuditEntry, AuditVerification, canonical, chain_hash
+from ...domain.policy import Policy
 from ...domain.records import Consent, Evidence, Subject, SubjectEvent
+from ...domain.sweep_plan import SweepPlan
+from ...ports import Intent, LedgerError
 from .store import SqlDatabase
 
-__all__ = ["GENESIS", "AuditEntry", "AuditVerification", "Ledger", "LedgerError"]
+if TYPE_CHECKING:
+    from .registers import SqlRegisters
+    from .request_register import SqlRequestRegister
 
-GENESIS = "0" * 64
-"""The "previous hash" of the first audit entry."""
-
-
-class LedgerError(PracloxPrivacyError):
-    """A ledger operation was refused (unknown or duplicate subject, ...)."""
+__all__ = ["SqlLedger"]
 
 
-@attrs.frozen
-class AuditEntry:
-    """One entry of the audit trail."""
-
-    seq: int
-    at: datetime
-    actor: str
-    action: str
-    subject_id: str | None
-    details: Mapping[str, Any]
-    prev_hash: str
-    hash: str
-
-    def expected_hash(self) -> str:
-        """Return the hash this entry must have, given its content and predecessor."""
-        return entry_hash(
-            self.prev_hash,
-            self.seq,
-            self.at,
-            self.actor,
-            self.action,
-            self.subject_id,
-            self.details,
-        )
-
-
-@attrs.frozen
-class AuditVerification:
-    """The result of checking the audit chain.
-
-    :ivar broken_at: the sequence number of the first entry that does not match.
-    """
-
-    ok: bool
-    checked: int
-    broken_at: int | None = None
-    reason: str = ""
-
-
-def _canonical(details: Mapping[str, Any]) -> str:
-    # default=str: keys of mapped tables may be UUIDs, decimals, ... (recorded as text)
-    return json.dumps(
-        details, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    )
-
-
-def entry_hash(
-    prev_hash: str,
-    seq: int,
-    at: datetime,
-    actor: str,
-    action: str,
-    subject_id: str | None,
-    details: Mapping[str, Any],
-) -> str:
-    """Return the SHA-256 (hex) of an entry's content chained to ``prev_hash``."""
-    return _hash(prev_hash, seq, at, actor, action, subject_id, _canonical(details))
-
-
-def _hash(
-    prev_hash: str,
-    seq: int,
-    at: datetime,
-    actor: str,
-    action: str,
-    subject_id: str | None,
-    canonical: str,
-) -> str:
-    content = json.dumps(
-        [seq, at.astimezone(UTC).isoformat(), actor, action, subject_id, canonical],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(f"{prev_hash}\n{content}".encode()).hexdigest()
-
-
-class Ledger:
+class SqlLedger:
     """Subjects, events, consents and the audit trail in an SQL database."""
 
     def __init__(self, db: SqlDatabase, clock: Callable[[], datetime]) -> None:
@@ -116,9 +41,36 @@ class Ledger:
         self._t = db.tables
         self._clock = clock
 
-    def now(self) -> datetime:
-        """Return the ledger clock's current instant (timezone-aware)."""
-        return self._clock()
+    @property
+    def location(self) -> str:
+        """The database's URL, without its password."""
+        return self.database.where
+
+    @functools.cached_property
+    def registers(self) -> "SqlRegisters":
+        """The registers of consents, agreements, staff and disclosure requests."""
+        from .registers import SqlRegisters
+
+        return SqlRegisters(self)
+
+    @functools.cached_property
+    def requests(self) -> "SqlRequestRegister":
+        """The register of data-subject requests, restrictions and objections."""
+        from .request_register import SqlRequestRegister
+
+        return SqlRequestRegister(self)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Open a transaction of the database (or join the one open in this thread)."""
+        with self.database.begin():
+            yield
+
+    @contextmanager
+    def exclusive(self, name: str, wait: bool = False) -> Iterator[bool]:
+        """Hold the lock ``name`` across processes (see :meth:`SqlDatabase.exclusive`)."""
+        with self.database.exclusive(name, wait) as held:
+            yield held
 
     # -- audit ---------------------------------------------------------------------------
 
@@ -142,8 +94,8 @@ class Ledger:
                 .with_for_update()
             ).one()
             seq = head.seq + 1
-            canonical = _canonical(details)  # once: entries of a sweep batch can be large
-            digest = _hash(head.hash, seq, at, actor, action, subject_id, canonical)
+            text = canonical(details)  # once: entries of a sweep batch can be large
+            digest = chain_hash(head.hash, seq, at, actor, action, subject_id, text)
             conn.execute(
                 t.audit.insert().values(
                     seq=seq,
@@ -151,7 +103,7 @@ class Ledger:
                     actor=actor,
                     action=action,
                     subject_id=subject_id,
-                    details=canonical,
+                    details=text,
                     prev_hash=head.hash,
                     hash=digest,
                 )
@@ -352,6 +304,15 @@ class Ledger:
         for start in range(0, len(wanted), 500):
             rows.extend(conn.execute(stmt.where(column.in_(wanted[start : start + 500]))))
         return rows
+
+    def members_of(self, organisation: str) -> list[str]:
+        """Return the ids of the subjects that belong to ``organisation`` (its persons, S3)."""
+        s = self._t.subjects
+        with self.database.begin() as conn:
+            rows = conn.execute(
+                sa.select(s.c.id).where(s.c.organisation == organisation).order_by(s.c.id)
+            )
+            return list(rows.scalars())
 
     def relation_types_of(self, subject_id: str) -> frozenset[str]:
         """Return the relation types ``subject_id`` holds (empty when unknown)."""
@@ -554,3 +515,48 @@ class Ledger:
                 sa.select(c).where(c.c.subject_id == subject_id).order_by(c.c.id)
             ).all()
         return [self.consent_from_row(r) for r in rows]
+
+    # -- the sweep -----------------------------------------------------------------------
+
+    def plan_sweep(self, policy: Policy, now: datetime) -> SweepPlan:
+        """Plan the sweep at ``now``.
+
+        Simple subjects are planned by grouped queries in the database, the others with
+        :func:`~praclox_privacy.domain.sweep_plan.plan_sweep`.
+        """
+        from .sweep_planner import plan_from_ledger
+
+        return plan_from_ledger(self, policy, now)
+
+    def add_intent(self, store: str, at: datetime, details: Mapping[str, Any]) -> int:
+        """Record an intent to erase in ``store``; return its id."""
+        t = self._t.intents
+        with self.database.begin() as conn:
+            result = conn.execute(
+                t.insert().values(store=store, created_at=at, details=json.dumps(dict(details)))
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    def update_intent(self, intent: int, details: Mapping[str, Any]) -> None:
+        """Replace the details of intent ``intent``."""
+        t = self._t.intents
+        with self.database.begin() as conn:
+            conn.execute(
+                t.update().where(t.c.id == intent).values(details=json.dumps(dict(details)))
+            )
+
+    def intents(self) -> Iterator[Intent]:
+        """Yield the intents left, oldest first."""
+        t = self._t.intents
+        with self.database.begin() as conn:
+            rows = conn.execute(sa.select(t).order_by(t.c.id)).all()
+        for row in rows:
+            yield Intent(int(row.id), row.store, json.loads(row.details))
+
+    def drop_intent(self, intent: int) -> None:
+        """Forget intent ``intent``."""
+        t = self._t.intents
+        with self.database.begin() as conn:
+            conn.execute(t.delete().where(t.c.id == intent))

@@ -1,6 +1,7 @@
-"""The registers beside the ledger: consents by id, agreements, staff and disclosures.
+"""The SQL registers beside the ledger: consents by id, agreements, staff and disclosures.
 
-They live in the primary store's database (tables ``consents``, ``agreements``,
+They implement :class:`~praclox_privacy.ports.Registers` and live in the primary store's
+database (tables ``consents``, ``agreements``,
 ``staff`` and ``disclosures``), and every change is audited in the same transaction.
 Nothing is ever deleted: a consent is withdrawn, an agreement ended, a request decided.
 """
@@ -19,24 +20,17 @@ from ...domain.guards import (
     Employment,
     StaffMember,
 )
-from ...domain.records import Consent
-from .ledger import Ledger, LedgerError
+from ...domain.records import ConsentRecord
+from ...ports import LedgerError
+from .ledger import SqlLedger
 
-__all__ = ["ConsentRecord", "Registers"]
-
-
-@attrs.frozen
-class ConsentRecord:
-    """A consent as recorded in the ledger, with its id."""
-
-    id: int
-    consent: Consent
+__all__ = ["SqlRegisters"]
 
 
-class Registers:
+class SqlRegisters:
     """Consents, agreements, the staff register and disclosure requests of a ledger."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: SqlLedger) -> None:
         self.ledger = ledger
         self.database = ledger.database
         self._t = ledger.database.tables
@@ -45,7 +39,7 @@ class Registers:
 
     @staticmethod
     def _consent(r: Any) -> ConsentRecord:
-        return ConsentRecord(int(r.id), Ledger.consent_from_row(r))
+        return ConsentRecord(int(r.id), SqlLedger.consent_from_row(r))
 
     def consent_records(self, subject_id: str | None = None) -> list[ConsentRecord]:
         """Return the consents (of ``subject_id``, or all), oldest first, with their ids."""

@@ -6,39 +6,43 @@ together. Audit entries name request ids, types, counts and categories, never an
 or a data value; the identities the requester gave are kept in the register itself, as
 proof of what was asked.
 
-It also answers the one question the register needs of the primary store's items: which
-subjects hold an e-mail address (:meth:`RequestRegister.subjects_with_value`).
+It implements :class:`~praclox_privacy.ports.RequestRegister`.
 """
 
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ...domain.requests import DataRequest, Identity, RequestRefused, RequestStatus, RequestType
+from ...domain.requests import (
+    DataRequest,
+    Identity,
+    RequestNotFound,
+    RequestRefused,
+    RequestStatus,
+    RequestType,
+)
 from ...domain.restrictions import Restriction, RestrictionKind
-from .ledger import Ledger
-from .store import SqlDatabase
+from .ledger import SqlLedger
 
-__all__ = ["RequestNotFound", "RequestRegister"]
+if TYPE_CHECKING:
+    from .store import SqlDatabase
+
+__all__ = ["SqlRequestRegister"]
 
 _OPEN = (RequestStatus.PENDING.value, RequestStatus.IN_PROGRESS.value)
-
-
-class RequestNotFound(RequestRefused):
-    """No request or restriction with that id is in the register."""
 
 
 def _dump(data: Mapping[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-class RequestRegister:
+class SqlRequestRegister:
     """Requests and restrictions in the primary SQL database, audited in the ledger."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: SqlLedger) -> None:
         self.ledger = ledger
         self.database: SqlDatabase = ledger.database
         self._t = ledger.database.tables
@@ -288,44 +292,6 @@ class RequestRegister:
         with self.database.begin() as conn:
             rows = conn.execute(sa.select(t).order_by(t.c.id)).all()
         return [self._restriction(row) for row in rows]
-
-    # -- questions about subjects ----------------------------------------------------------
-
-    def members_of(self, organisation: str) -> list[str]:
-        """Return the ids of the subjects that belong to ``organisation`` (its persons, S3)."""
-        s = self._t.subjects
-        with self.database.begin() as conn:
-            rows = conn.execute(
-                sa.select(s.c.id).where(s.c.organisation == organisation).order_by(s.c.id)
-            )
-            return list(rows.scalars())
-
-    @staticmethod
-    def subjects_with_value(
-        database: SqlDatabase, categories: Iterable[str], field: str, value: str
-    ) -> list[str]:
-        """Return the subjects with an item ``field`` equal to ``value`` (ignoring case).
-
-        One statement over the items table of ``database`` (any SQL store). The items are
-        indexed by subject, so this reads the items of ``field`` in ``categories``; fine
-        for an occasional identity lookup, not for bulk work.
-        """
-        t = database.tables.items
-        cats = sorted(set(categories))
-        if not cats:
-            return []
-        stmt = (
-            sa.select(t.c.subject_id)
-            .where(
-                t.c.category.in_(cats),
-                t.c.field == field,
-                sa.func.lower(t.c.value) == value.strip().lower(),
-            )
-            .distinct()
-            .order_by(t.c.subject_id)
-        )
-        with database.begin() as conn:
-            return list(conn.execute(stmt).scalars())
 
 
 def _restriction_details(r: Restriction) -> dict[str, Any]:

@@ -578,6 +578,30 @@ class SqlStore:
                 count += result.rowcount
         return ErasedItems(count, subjects)
 
+    def subjects_with_value(self, categories: Iterable[str], field: str, value: str) -> list[str]:
+        """Return the subjects with an item ``field`` equal to ``value`` (ignoring case).
+
+        One statement over the items table. The items are indexed by subject, so this
+        reads the items of ``field`` in ``categories``; fine for an occasional identity
+        lookup, not for bulk work.
+        """
+        t = self._t
+        cats = sorted(set(categories))
+        if not cats:
+            return []
+        stmt = (
+            sa.select(t.c.subject_id)
+            .where(
+                t.c.category.in_(cats),
+                t.c.field == field,
+                sa.func.lower(t.c.value) == value.strip().lower(),
+            )
+            .distinct()
+            .order_by(t.c.subject_id)
+        )
+        with self.database.begin() as conn:
+            return list(conn.execute(stmt).scalars())
+
     def rectify(self, key: ItemKey, value: str) -> Item:
         """Replace the value of item ``key``; ``collected_at`` stays."""
         t = self._t

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from ...domain.periods import start_cutoff
 from ...domain.policy import COLLECTED, Policy, RetentionRule
 from ...domain.sweep_plan import DueSelection, HeldBack, SweepPlan, plan_sweep
-from .ledger import Ledger
+from .ledger import SqlLedger
 
 __all__ = ["plan_from_ledger"]
 
@@ -36,7 +36,7 @@ def _simple_types(policy: Policy) -> dict[str, dict[str, RetentionRule]]:
     }
 
 
-def plan_from_ledger(ledger: Ledger, policy: Policy, now: datetime) -> SweepPlan:
+def plan_from_ledger(ledger: SqlLedger, policy: Policy, now: datetime) -> SweepPlan:
     """Plan the sweep at ``now``: simple subjects in SQL, the others with ``plan_sweep``."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(f"now ({now.isoformat()}) has no timezone")
@@ -125,7 +125,7 @@ def _as_utc(value: object) -> datetime:
 
 
 def _python_plan(
-    ledger: Ledger, policy: Policy, now: datetime, subject_ids: Iterable[str]
+    ledger: SqlLedger, policy: Policy, now: datetime, subject_ids: Iterable[str]
 ) -> SweepPlan:
     ids = sorted(set(subject_ids))
     if not ids:

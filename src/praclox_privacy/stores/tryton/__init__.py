@@ -277,7 +277,7 @@ def _categories(policy: "Policy", relation_type: str) -> tuple[str, ...]:
 def _factory(settings: TrytonSettings, context: StoreContext) -> "TrytonStore":
     from pathlib import Path
 
-    from ...services.workspace import CONFIG_NAME
+    from ...ports import CONFIG_NAME
     from .store import TrytonStore  # imports httpx
 
     problems = settings.check(context.policy)

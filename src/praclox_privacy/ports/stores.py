@@ -15,30 +15,44 @@ Rules every store keeps (the contract kit in :mod:`praclox_privacy.testing` chec
   subject's, and are set-based where the backend allows it.
 """
 
+import abc
 import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
-from .domain.errors import PracloxPrivacyError
-from .domain.policy import Policy, RetentionAction
-from .domain.records import Item, ItemKey, Subject
+from ..domain.errors import PracloxPrivacyError
+from ..domain.policy import Policy, RetentionAction
+from ..domain.records import Consent, Item, ItemKey, Subject
+
+if TYPE_CHECKING:
+    from .ledger import Ledger
 
 __all__ = [
     "ANONYMISED",
+    "BatchDone",
     "Capabilities",
     "DueQuery",
     "ErasedItems",
+    "FindsByValue",
     "Health",
+    "InPlacePlan",
+    "InPlaceStep",
+    "LedgerFactory",
+    "ReadsAll",
     "RelationTypesOf",
+    "ReportsKeptRows",
+    "ScanningStore",
     "Store",
     "StoreContext",
     "StoreError",
     "StoreKind",
     "StoreUnavailable",
     "SubjectSource",
+    "SweepsInPlace",
     "WriteRefused",
     "check_storable",
 ]
@@ -91,6 +105,10 @@ class Capabilities:
     erasure_anonymises: bool = False
     """Whether erasing keeps an anonymised record rather than deleting (a CRM's own erase
     wizard); erasure results say so to the data subject."""
+    categories_checked: bool = False
+    """Whether the store checked, when it opened, that every category it can hold is
+    declared for its subjects' relation types (a mapping checked against the policy), so
+    ``check`` need not read its item keys to find undeclared ones."""
 
 
 @attrs.frozen
@@ -157,6 +175,10 @@ class StoreContext:
     base_dir: str = "."
 
 
+LedgerFactory = Callable[["Store", Callable[[], datetime]], "Ledger"]
+"""Builds the workspace's ledger beside a primary store of its kind, given the clock."""
+
+
 @attrs.frozen
 class StoreKind:
     """A kind of store a plugin offers, registered through the ``register_stores`` hook.
@@ -167,12 +189,18 @@ class StoreKind:
         loading plugins stays cheap.
     :ivar settings_type: an attrs class; the workspace config's table for the store is
         structured into it strictly (unknown keys are errors).
+    :ivar ledger: for a kind that can be a workspace's primary store: builds the ledger
+        (:class:`~praclox_privacy.ports.Ledger`) that lives beside the store's items.
+    :ivar init_settings: the settings a new workspace's configuration gets for a primary
+        store of this kind (``praclox-privacy init``), e.g. the embedded database's URL.
     """
 
     name: str
     factory: Callable[[Any, StoreContext], "Store"]
     settings_type: type
     description: str = ""
+    ledger: LedgerFactory | None = None
+    init_settings: Mapping[str, str] = attrs.field(factory=dict)
 
 
 def check_storable(item: Item, relation_types: frozenset[str], policy: Policy) -> str | None:
@@ -302,3 +330,182 @@ class SubjectSource(Protocol):
     def subjects(self) -> Iterator[Subject]:
         """Yield every subject the store holds, each once."""
         ...
+
+
+# -- capabilities a service asks for ----------------------------------------------------
+
+
+@runtime_checkable
+class FindsByValue(Protocol):
+    """A store that finds the subjects holding a value with one query (an SQL store)."""
+
+    def subjects_with_value(self, categories: Iterable[str], field: str, value: str) -> list[str]:
+        """Return the subjects with an item ``field`` equal to ``value`` (ignoring case).
+
+        :param categories: only items of these categories count.
+        """
+        ...
+
+
+@runtime_checkable
+class ReadsAll(Protocol):
+    """A store that reads every item it holds at once (a calendar, a CRM)."""
+
+    def all_items(self) -> list[Item]:
+        """Return every item the store holds."""
+        ...
+
+
+@runtime_checkable
+class ReportsKeptRows(Protocol):
+    """A store whose erasure may keep a record, cleared, that other records still need.
+
+    :attr:`kept_rows` describes (with ``str()``) the records the last :meth:`Store.erase`
+    cleared but kept; an erasure's answer tells the person about them.
+    """
+
+    @property
+    def kept_rows(self) -> Sequence[object]:
+        """The records the last erasure kept, each described by ``str()``."""
+        ...
+
+
+@attrs.frozen
+class BatchDone:
+    """What one batch of an in-place sweep erased (or would erase, in a dry run).
+
+    :ivar kept: records cleared but kept, because other records reference them.
+    """
+
+    count: int
+    subjects: tuple[str, ...]
+    kept: int = 0
+
+
+class InPlaceStep(Protocol):
+    """One statement family of an in-place sweep: a table (or the like) and what it erases."""
+
+    @property
+    def table(self) -> str:
+        """The table (or collection) the step erases in."""
+        ...
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The retention rules that make its data due."""
+        ...
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """The categories whose data goes."""
+        ...
+
+    @property
+    def action(self) -> RetentionAction:
+        """Erase or anonymise."""
+        ...
+
+    @property
+    def unique_subjects(self) -> bool:
+        """Whether each record is a different subject (batches then never repeat one)."""
+        ...
+
+
+@attrs.frozen
+class InPlacePlan:
+    """What an in-place sweep will do.
+
+    :ivar steps: the statement families, in order.
+    :ivar judged_alone: subjects left out of the steps (a consent may extend their
+        retention): the sweep plans them one by one with the domain's planner and erases
+        through :meth:`Store.erase_due`.
+    """
+
+    steps: tuple[InPlaceStep, ...]
+    judged_alone: tuple[Subject, ...] = ()
+
+
+@runtime_checkable
+class SweepsInPlace(Store, Protocol):
+    """A store that finds and erases due data with its own statements, in batches.
+
+    An application's own tables (the ``sql-mapped`` store): their event and collection
+    columns say what is due, so nothing is loaded subject by subject. Each batch records
+    an intent in the ledger before its records go (``intent``) and the erasure after
+    (``done``); a batch left by a killed sweep is finished by :meth:`recover_in_place`.
+    """
+
+    def plan_in_place(
+        self,
+        now: datetime,
+        consents: Mapping[str, Sequence[Consent]],
+        ledger_location: str,
+    ) -> InPlacePlan:
+        """Plan a sweep at ``now``.
+
+        :param consents: every consent, by subject id (consents extend retention).
+        :param ledger_location: where the ledger lives (:attr:`Ledger.location`).
+        :raises StoreError: when the store cannot be swept while the ledger records the
+            batches (it shares the ledger's SQLite file, say).
+        """
+        ...
+
+    def run_in_place(
+        self,
+        step: InPlaceStep,
+        dry_run: bool,
+        intent: Callable[[dict[str, Any]], int],
+        done: Callable[[int, dict[str, Any]], None],
+    ) -> Iterator[BatchDone]:
+        """Run ``step`` in batches; yield each batch's result.
+
+        :param intent: records a batch's intent (its details, with its keys) and returns
+            its id; called, and committed, before the batch's records go.
+        :param done: records the batch's erasure (and drops the intent) afterwards.
+        :raises StoreError: when the store fails; the failing batch is rolled back.
+        """
+        ...
+
+    def recover_in_place(self, details: Mapping[str, Any]) -> BatchDone:
+        """Finish the batch whose intent (``details``, with its keys) a killed sweep left."""
+        ...
+
+
+# -- a base for stores that read everything at once -------------------------------------
+
+
+class ScanningStore(abc.ABC):
+    """A base for stores whose backend answers best with everything at once.
+
+    A calendar, a CRM over its API, a small folder: such a store implements
+    :meth:`all_items` and :meth:`erase` (and the rest of :class:`Store`), and inherits
+    :meth:`subject_ids`, :meth:`categories_held`, :meth:`find_due` and :meth:`erase_due`,
+    which scan :meth:`all_items`. The results match the reference semantics
+    (:meth:`DueQuery.matches`); override one where the backend can do better.
+    """
+
+    @abc.abstractmethod
+    def all_items(self) -> list[Item]:
+        """Return every item the store holds."""
+
+    @abc.abstractmethod
+    def erase(self, keys: Iterable[ItemKey], action: RetentionAction) -> int:
+        """Erase (or anonymise) the items with ``keys``; return how many there were."""
+
+    def subject_ids(self) -> Iterator[str]:
+        """Yield the id of every subject with at least one item, each once, sorted."""
+        return iter(sorted({i.subject_id for i in self.all_items()}))
+
+    def categories_held(self) -> Mapping[str, int]:
+        """Return how many items the store holds per category."""
+        return dict(Counter(i.category for i in self.all_items()))
+
+    def find_due(self, query: DueQuery) -> Iterator[ItemKey]:
+        """Yield the keys of the items ``query`` selects, sorted (one scan)."""
+        keys = [i.key for i in self.all_items() if query.matches(i)]
+        return iter(sorted(keys, key=lambda k: (k.subject_id, k.category, k.field)))
+
+    def erase_due(self, query: DueQuery, action: RetentionAction) -> ErasedItems:
+        """Erase (or anonymise) every item ``query`` selects (see :meth:`find_due`)."""
+        keys = list(self.find_due(query))
+        return ErasedItems(self.erase(keys, action), {k.subject_id for k in keys})
