@@ -12,10 +12,12 @@ import pluggy
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    import click
+
     from .domain.guards import DisclosureRequest
     from .domain.policy import RetentionAction
     from .domain.records import Item, ItemKey
-    from .ports import StoreKind, WorkspaceView
+    from .ports import CommandKit, StoreKind, WorkspaceView
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
 
@@ -32,6 +34,21 @@ def register_stores(register: "Callable[[StoreKind], None]") -> None:
 
     :param register: validates and records a :class:`~praclox_privacy.ports.StoreKind`;
         a name that another plugin already registered is an error naming both plugins.
+    """
+
+
+@hookspec
+def register_commands(register: "Callable[[click.Command], None]", cli: "CommandKit") -> None:
+    """Add commands to ``praclox-privacy``: call ``register(command)`` once per command.
+
+    A command is a click command or group; build it inside the hook (import click there),
+    so that loading plugins stays cheap. The built-in ``map`` (sql-mapped) and ``crm``
+    (tryton) groups are added this way.
+
+    :param register: validates and records a :class:`click.Command`; a name that a
+        built-in command or another plugin already uses is an error naming both.
+    :param cli: the options every command shares and the way to open a workspace
+        (:class:`~praclox_privacy.ports.CommandKit`).
     """
 
 

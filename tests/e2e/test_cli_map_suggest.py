@@ -1,4 +1,4 @@
-"""`praclox-privacy map suggest`, through click's runner on the `map` group (issue #10)."""
+"""`praclox-privacy map suggest`, through click's runner (issue #10)."""
 
 import sqlite3
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from praclox_privacy.cli.map import map_group
+from praclox_privacy.cli import main
 from praclox_privacy.formats.mapping import load_mapping
 from praclox_privacy.formats.policy import default_policy
 
@@ -14,7 +14,7 @@ SCHEMA = Path(__file__).parents[2] / "examples" / "existing-database" / "schema.
 
 
 def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(map_group, [str(a) for a in args], catch_exceptions=False)
+    return CliRunner().invoke(main, ["map", *map(str, args)], catch_exceptions=False)
 
 
 @pytest.fixture

@@ -21,7 +21,13 @@ import pytest
 
 import praclox_privacy
 from praclox_privacy import Item, ItemKey, RetentionAction
-from praclox_privacy.plugins import BUILTIN_PLUGINS, PluginError, make_plugin_manager, store_kinds
+from praclox_privacy.plugins import (
+    PluginError,
+    PluginInfo,
+    builtin_plugins,
+    make_plugin_manager,
+    store_kinds,
+)
 from praclox_privacy.ports import StoreKind, WriteRefused
 from praclox_privacy.services.workspace import Workspace
 from praclox_privacy.stores.memory import MemorySettings, MemoryStore
@@ -118,9 +124,9 @@ def workspace(tmp_path: Path, recorder: Recorder) -> Iterator[Workspace]:
 def test_hook_register_stores() -> None:
     pm = make_plugin_manager(load_entrypoints=False)
     kinds = store_kinds(pm)
-    assert set(kinds) == {"memory", "sql", "sql-mapped", "files", "caldav"}
+    assert set(kinds) == {"memory", "sql", "sql-mapped", "files", "caldav", "tryton"}
     owners = {impl.plugin_name for impl in pm.hook.register_stores.get_hookimpls()}
-    assert owners == {"memory", "sql", "sql-mapped", "files", "caldav"}
+    assert owners == {"memory", "sql", "sql-mapped", "files", "caldav", "tryton"}
     for name, kind in kinds.items():
         assert isinstance(kind, StoreKind)
         assert kind.name == name
@@ -136,7 +142,7 @@ def test_hook_register_stores_a_third_party_kind() -> None:
     pm = make_plugin_manager(load_entrypoints=False, plugins=[plugin])
     pm.check_pending()
     kinds = store_kinds(pm)
-    assert set(kinds) == {"memory", "sql", "sql-mapped", "files", "caldav", "scratch"}
+    assert set(kinds) == {"memory", "sql", "sql-mapped", "files", "caldav", "tryton", "scratch"}
     assert pm.get_plugin("praclox_privacy_scratch") is plugin
 
 
@@ -283,7 +289,85 @@ def test_hook_items_erased_gets_only_the_keys_erased(
     assert recorder.erased == [("main", [name], RetentionAction.ERASE)]
 
 
+# -- register_commands -------------------------------------------------------------------
+
+
+def test_hook_register_commands() -> None:
+    import click
+    from click.testing import CliRunner
+
+    from praclox_privacy.cli import main
+    from praclox_privacy.cli.plugins import plugin_commands
+
+    def register_commands(register: Callable[[click.Command], None], cli: object) -> None:
+        @click.command("hello")
+        def hello() -> None:
+            """Say hello."""
+            click.echo("hello from a plugin")
+
+        register(hello)
+
+    plugin = _plugin_module("praclox_privacy_hello", register_commands=register_commands)
+    pm = make_plugin_manager(load_entrypoints=False, plugins=[plugin])
+    found = plugin_commands(pm, main.commands)
+    # The built-in store plugins add their groups the same way.
+    assert {name: owner for name, (owner, _) in found.items()} == {
+        "hello": "praclox_privacy_hello",
+        "map": "sql-mapped",
+        "crm": "tryton",
+    }
+    result = CliRunner().invoke(found["hello"][1], [])
+    assert result.output == "hello from a plugin\n"
+
+
+def test_hook_register_commands_is_how_map_and_crm_reach_the_cli() -> None:
+    from click.testing import CliRunner
+
+    from praclox_privacy.cli import main
+
+    assert "map" not in main.commands
+    assert "crm" not in main.commands
+    listed = CliRunner().invoke(main, ["--help"]).output
+    assert "  map " in listed
+    assert "  crm " in listed
+    assert CliRunner().invoke(main, ["map", "--help"]).exit_code == 0
+
+
+@pytest.mark.parametrize("name", ["sweep", "map"])
+def test_hook_register_commands_a_taken_name_names_both(name: str) -> None:
+    import click
+
+    from praclox_privacy.cli import main
+    from praclox_privacy.cli.plugins import plugin_commands
+
+    plugin = _plugin_module(
+        "praclox_privacy_greedy",
+        register_commands=lambda register, cli: register(click.Command(name)),
+    )
+    pm = make_plugin_manager(load_entrypoints=False, plugins=[plugin])
+    with pytest.raises(PluginError, match=f"'{name}'") as info:
+        plugin_commands(pm, main.commands)
+    message = str(info.value)
+    assert "'praclox_privacy_greedy'" in message
+    assert "built-in command" in message or "'sql-mapped'" in message
+
+
+def test_hook_register_commands_something_else_than_a_command() -> None:
+    from praclox_privacy.cli import main
+    from praclox_privacy.cli.plugins import plugin_commands
+
+    plugin = _plugin_module(
+        "praclox_privacy_sloppy", register_commands=lambda register, cli: register("hello")
+    )
+    pm = make_plugin_manager(load_entrypoints=False, plugins=[plugin])
+    with pytest.raises(PluginError, match=r"'praclox_privacy_sloppy'.*not a named click command"):
+        plugin_commands(pm, main.commands)
+
+
 # -- the plugin manager ----------------------------------------------------------------
+
+
+BUILTIN_PLUGINS = {p.name: p.module for p in builtin_plugins()}
 
 
 def test_make_plugin_manager_loads_entry_points_and_the_builtins() -> None:
@@ -312,11 +396,15 @@ def test_without_entry_points_only_the_builtins_are_registered() -> None:
     assert {name for name, _ in pm.list_name_plugin()} == set(BUILTIN_PLUGINS)
 
 
-def test_a_plugin_that_fails_to_load_is_a_plugin_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(self: pluggy.PluginManager, group: str, name: str | None = None) -> int:
-        raise ImportError("No module named 'praclox_privacy_gone'")
+def _installed(monkeypatch: pytest.MonkeyPatch, *extra: PluginInfo) -> None:
+    """Make the entry points of the group the built-ins' and ``extra``."""
+    monkeypatch.setattr(
+        praclox_privacy.plugins, "_entry_points", lambda: [*builtin_plugins(), *extra]
+    )
 
-    monkeypatch.setattr(pluggy.PluginManager, "load_setuptools_entrypoints", broken)
+
+def test_a_plugin_that_fails_to_load_is_a_plugin_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    _installed(monkeypatch, PluginInfo("gone", "praclox_privacy_gone", "gone-plugin", "1.0"))
     with pytest.raises(PluginError, match=r"failed to load.*praclox_privacy_gone"):
         make_plugin_manager()
 
@@ -325,17 +413,8 @@ def test_a_plugin_that_fails_to_load_is_a_plugin_error(monkeypatch: pytest.Monke
 def test_a_third_party_plugin_may_not_claim_a_builtin_name(
     monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    impostor = _plugin_module(
-        f"evil_{name}", register_stores=lambda register: register(_memory_kind(f"evil_{name}"))
-    )
-
-    def load(self: pluggy.PluginManager, group: str, name_: str | None = None) -> int:
-        # What pluggy does when another distribution's entry point has this name and is
-        # loaded before the built-in's.
-        self.register(impostor, name=name)
-        return 1
-
-    monkeypatch.setattr(pluggy.PluginManager, "load_setuptools_entrypoints", load)
+    # Another distribution's entry point with this name, listed before or after ours.
+    _installed(monkeypatch, PluginInfo(name, f"evil_{name}", "evil-plugin", "6.6.6"))
     with pytest.raises(PluginError, match=f"plugin named '{name}', which is reserved"):
         make_plugin_manager()
 
@@ -373,6 +452,86 @@ def test_a_claimed_builtin_name_names_the_distribution(
         sys.modules.pop("evil_sql_plugin", None)
     assert "evil-sql registers a plugin named 'sql'" in str(info.value)
     assert "rename its entry point" in str(info.value)
+
+
+def test_two_distributions_with_one_plugin_name_are_an_error_naming_both(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _installed(
+        monkeypatch,
+        PluginInfo("archive", "vendor_a.archive", "praclox-privacy-archive-a", "1.0"),
+        PluginInfo("archive", "vendor_b.archive", "praclox-privacy-archive-b", "2.0"),
+    )
+    with pytest.raises(PluginError) as info:
+        make_plugin_manager()
+    message = str(info.value)
+    assert "praclox-privacy-archive-a" in message
+    assert "praclox-privacy-archive-b" in message
+    assert "'archive'" in message
+
+
+# -- one list of built-in plugins: the package's own entry points ------------------------
+
+
+def _plugin_modules() -> set[str]:
+    """The modules of the package that implement a hook (module-level hookimpls)."""
+    import importlib
+    import pkgutil
+
+    found = set()
+    for info in pkgutil.walk_packages(praclox_privacy.__path__, "praclox_privacy."):
+        if info.name == "praclox_privacy.__main__":
+            continue
+        module = importlib.import_module(info.name)
+        if any(
+            hasattr(value, "praclox_privacy_impl") and getattr(value, "__module__", "") == info.name
+            for value in vars(module).values()
+        ):
+            found.add(info.name)
+    return found
+
+
+def test_every_plugin_module_of_the_package_is_a_builtin_entry_point() -> None:
+    assert _plugin_modules() == set(BUILTIN_PLUGINS.values())
+
+
+def test_the_builtin_plugins_are_the_entry_points_of_pyproject() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = project["project"]["entry-points"]["praclox_privacy"]
+    assert declared == BUILTIN_PLUGINS, "reinstall the package: its metadata is stale"
+
+
+def test_docs_list_every_builtin_plugin() -> None:
+    text = PLUGINS_DOC.read_text(encoding="utf-8")
+    text = text[text.index("### The built-in plugins") :]
+    block = re.search(r"```toml\n\[project.entry-points.praclox_privacy\]\n(.*?)```", text, re.S)
+    assert block is not None, "docs/plugins.md lists no built-in entry points"
+    listed = dict(re.findall(r'^([\w-]+) = "([\w.]+)"$', block.group(1), re.M))
+    assert listed == BUILTIN_PLUGINS
+
+
+def test_the_plugins_command_lists_every_plugin() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from praclox_privacy.cli import main
+
+    result = CliRunner().invoke(main, ["plugins", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    found = {p["name"]: p for p in json.loads(result.output)}
+    assert set(BUILTIN_PLUGINS) <= set(found)
+    assert found["sql"]["builtin"] is True
+    assert found["sql"]["store_kinds"] == ["sql"]
+    assert found["sql-mapped"]["commands"] == ["map"]
+    assert found["tryton"]["commands"] == ["crm"]
+    assert found["notify"]["hooks"] == ["ask_consent"]
+    assert found["sql"]["version"] == praclox_privacy.__version__
+    text = CliRunner().invoke(main, ["plugins"]).output
+    assert "sql-mapped" in text
+    assert "commands: map" in text
 
 
 # -- loading is cheap ------------------------------------------------------------------

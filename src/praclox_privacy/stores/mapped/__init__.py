@@ -16,6 +16,9 @@ from ...hookspecs import hookimpl
 from ...ports import StoreContext, StoreKind
 
 if TYPE_CHECKING:
+    import click
+
+    from ...ports import CommandKit
     from .store import MappedStore
 
 __all__ = ["MappedSettings"]
@@ -64,3 +67,11 @@ def register_stores(register: Callable[[StoreKind], None]) -> None:
             "enforced in place (SQLite, PostgreSQL, MariaDB).",
         )
     )
+
+
+@hookimpl
+def register_commands(register: "Callable[[click.Command], None]", cli: "CommandKit") -> None:
+    """Add the ``map`` command group."""
+    from .commands import map_group
+
+    register(map_group(cli))

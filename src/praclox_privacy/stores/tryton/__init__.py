@@ -39,7 +39,10 @@ from ...hookspecs import hookimpl
 from ...ports import StoreContext, StoreKind
 
 if TYPE_CHECKING:
+    import click
+
     from ...domain.policy import Policy
+    from ...ports import CommandKit
     from .store import TrytonStore
 
 __all__ = [
@@ -303,3 +306,11 @@ def register_stores(register: Callable[[StoreKind], None]) -> None:
             "`crm pull`. Needs praclox-privacy[tryton].",
         )
     )
+
+
+@hookimpl
+def register_commands(register: "Callable[[click.Command], None]", cli: "CommandKit") -> None:
+    """Add the ``crm`` command group."""
+    from .commands import crm_group
+
+    register(crm_group(cli))
