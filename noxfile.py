@@ -30,10 +30,12 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Lint and check formatting with ruff."""
+    """Lint and check formatting with ruff; check the layers' import rules (import-linter)."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
     session.run("ruff", "check", "src", "tests", "examples", "noxfile.py")
     session.run("ruff", "format", "--check", "src", "tests", "examples", "noxfile.py")
+    # The contracts in pyproject.toml ([tool.importlinter]); the source tree is enough.
+    session.run("lint-imports", env={"PYTHONPATH": str(ROOT / "src")})
 
 
 @nox.session

@@ -5,14 +5,12 @@ names match the hooks below; a third-party package makes it known through an ent
 in the ``praclox_privacy`` group.
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-
-    import click
 
     from .domain.guards import DisclosureRequest
     from .domain.policy import RetentionAction
@@ -38,15 +36,16 @@ def register_stores(register: "Callable[[StoreKind], None]") -> None:
 
 
 @hookspec
-def register_commands(register: "Callable[[click.Command], None]", cli: "CommandKit") -> None:
+def register_commands(register: "Callable[[Any], None]", cli: "CommandKit") -> None:
     """Add commands to ``praclox-privacy``: call ``register(command)`` once per command.
 
     A command is a click command or group; build it inside the hook (import click there),
     so that loading plugins stays cheap. The built-in ``map`` (sql-mapped) and ``crm``
     (tryton) groups are added this way.
 
-    :param register: validates and records a :class:`click.Command`; a name that a
-        built-in command or another plugin already uses is an error naming both.
+    :param register: validates and records a :class:`click.Command` (typed loosely here,
+        so that the hook specifications import no click); a name that a built-in command
+        or another plugin already uses is an error naming both.
     :param cli: the options every command shares and the way to open a workspace
         (:class:`~praclox_privacy.ports.CommandKit`).
     """
