@@ -41,6 +41,7 @@ nitpicky = True
 # Types of the standard library and of third-party packages that docstrings name; there is
 # no intersphinx (the build runs offline), so these are not links.
 nitpick_ignore = [
+    ("py:class", "abc.ABC"),
     ("py:class", "enum.StrEnum"),
     ("py:class", "collections.abc.Callable"),
     ("py:class", "dateutil.relativedelta.relativedelta"),

@@ -7,8 +7,9 @@ from pathlib import Path
 from praclox_privacy import default_policy
 from praclox_privacy.formats.check_report import report_junit, report_text
 from praclox_privacy.formats.documents import render_statement
+from praclox_privacy.ports import CONFIG_NAME
 from praclox_privacy.services.checks import run_checks
-from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.services.workspace import Workspace
 
 COLLECTED = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 CLOSED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

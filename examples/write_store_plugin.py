@@ -19,6 +19,7 @@ from praclox_privacy import Item, ItemKey, Policy, RetentionAction, hookimpl
 from praclox_privacy.plugins import make_plugin_manager
 from praclox_privacy.ports import (
     ANONYMISED,
+    CONFIG_NAME,
     Capabilities,
     DueQuery,
     ErasedItems,
@@ -30,7 +31,7 @@ from praclox_privacy.ports import (
     check_storable,
 )
 from praclox_privacy.services.sweep import run_sweep
-from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.services.workspace import Workspace
 
 
 @attrs.frozen

@@ -80,7 +80,8 @@ def build(url: str) -> None:
 
 
 def workspace(root: Path, url: str) -> None:
-    from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
+    from praclox_privacy.ports import CONFIG_NAME
+    from praclox_privacy.services.workspace import Workspace
 
     Workspace.init(root)
     (root / "mapping.toml").write_text(MAPPING, encoding="utf-8")

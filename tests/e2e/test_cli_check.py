@@ -14,7 +14,8 @@ from click.testing import CliRunner, Result
 
 from praclox_privacy.cli import main
 from praclox_privacy.domain.findings import CHECKS
-from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.ports import CONFIG_NAME
+from praclox_privacy.services.workspace import Workspace
 
 COLLECTED = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 CLOSED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

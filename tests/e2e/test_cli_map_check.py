@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from praclox_privacy.cli import main
-from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.ports import CONFIG_NAME
+from praclox_privacy.services.workspace import Workspace
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "existing-database"
 

@@ -19,10 +19,11 @@ from praclox_privacy.domain.periods import Period
 from praclox_privacy.formats.documents.register import build_register
 from praclox_privacy.formats.documents.statement import render_statement
 from praclox_privacy.formats.policy import default_policy, default_policy_text
+from praclox_privacy.ports import CONFIG_NAME
 from praclox_privacy.services.checks import CheckStatus, run_checks
 from praclox_privacy.services.requests import receive_request
 from praclox_privacy.services.sweep import run_sweep
-from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.services.workspace import Workspace
 
 COLLECTED = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 CLOSED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)  # website account: due a month later

@@ -24,8 +24,8 @@ import sqlalchemy as sa
 
 from praclox_privacy.domain.audit import GENESIS, AuditVerification, entry_hash
 from praclox_privacy.domain.records import Consent, Evidence, Item, ItemKey, Subject
-from praclox_privacy.ports import LedgerError, WriteRefused
-from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.ports import CONFIG_NAME, LedgerError, WriteRefused
+from praclox_privacy.services.workspace import Workspace
 
 T0 = datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=UTC)
 CET = timezone(timedelta(hours=1))

@@ -19,11 +19,11 @@ import sqlalchemy as sa
 from praclox_privacy import Consent, Evidence
 from praclox_privacy.domain.errors import MappingError
 from praclox_privacy.domain.requests import Identity
-from praclox_privacy.ports import StoreUnavailable
+from praclox_privacy.ports import CONFIG_NAME, StoreUnavailable
 from praclox_privacy.services.requests import find_subjects, receive_request, verify_request
 from praclox_privacy.services.rights import answer_access, erase_subject, rectify_data
 from praclox_privacy.services.sweep import run_sweep
-from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.services.workspace import Workspace
 from praclox_privacy.stores.mapped.store import MappedStore
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -35,7 +35,7 @@ from praclox_privacy.domain.requests import (
 from praclox_privacy.domain.restrictions import ProcessingRestricted
 from praclox_privacy.formats.opendsr import OpenDsrError
 from praclox_privacy.plugins import make_plugin_manager
-from praclox_privacy.ports import StoreError
+from praclox_privacy.ports import CONFIG_NAME, StoreError
 from praclox_privacy.services.requests import (
     cancel_request,
     extend_request,
@@ -58,7 +58,7 @@ from praclox_privacy.services.rights import (
     restrict_processing,
     restrictions_of,
 )
-from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.services.workspace import Workspace
 from praclox_privacy.stores.files.store import FilesStore
 from praclox_privacy.stores.sql.store import SqlStore
 

@@ -26,10 +26,10 @@ from praclox_privacy import Consent, Evidence, Item, decide
 from praclox_privacy.cli import main
 from praclox_privacy.domain.policy import RetentionAction
 from praclox_privacy.formats.policy import default_policy_text
-from praclox_privacy.ports import ANONYMISED, ErasedItems, StoreUnavailable
+from praclox_privacy.ports import ANONYMISED, CONFIG_NAME, ErasedItems, StoreUnavailable
 from praclox_privacy.services.guards import record_agreement
 from praclox_privacy.services.sweep import SweepBusy, SweepReport, run_sweep
-from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.services.workspace import Workspace
 from praclox_privacy.stores.files.store import FilesStore
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from praclox_privacy.domain.errors import (
 )
 from praclox_privacy.domain.records import Item, ItemKey
 from praclox_privacy.formats.items import ImportFormatError
-from praclox_privacy.ports import LedgerError, StoreUnavailable, WriteRefused
-from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.ports import CONFIG_NAME, LedgerError, StoreUnavailable, WriteRefused
+from praclox_privacy.services.workspace import Workspace
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 CET = timezone(timedelta(hours=1))

@@ -147,8 +147,8 @@ def check(
     Exits 0 when all pass, 1 when one fails (each problem names the promise S1..S16 or
     the GDPR article it breaks), 2 on usage or configuration errors.
     """
+    from ..ports import CONFIG_NAME
     from ..services.checks import check_policy_file
-    from ..services.workspace import CONFIG_NAME
 
     has_workspace = (workspace_dir / CONFIG_NAME).is_file()
     if not has_workspace or policy_file is not None:

@@ -3,6 +3,7 @@
 from .errors import (
     DocumentError,
     InvalidValue,
+    MappingError,
     OperationRefused,
     PolicyError,
     PracloxPrivacyError,
@@ -81,6 +82,7 @@ __all__ = [
     "LegalBasis",
     "LegalHold",
     "LifecycleEvent",
+    "MappingError",
     "OperationRefused",
     "Party",
     "Period",

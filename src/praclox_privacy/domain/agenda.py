@@ -3,17 +3,17 @@
 Life events are items of category ``life_events`` whose value is an ISO date
 (``YYYY-MM-DD``); the field says what the date is:
 
-========================  =============================================================
-field                     meaning
-========================  =============================================================
-``birthday``              the subject's own date of birth
-``child_birthday:<name>`` the date of birth of the subject's child ``<name>``
-``wedding_date``          the subject's wedding date
-========================  =============================================================
+===========================  ==========================================================
+field                        meaning
+===========================  ==========================================================
+``birthday``                 the subject's own date of birth
+``child_birthday:<name>``    the date of birth of the subject's child ``<name>``
+``wedding_date``             the subject's wedding date
+===========================  ==========================================================
 
-Each recurs yearly (computed with :mod:`dateutil.rrule`). A 29 February date falls on
-28 February in common years (:attr:`LeapDay.FEB_28`, the default) or on 1 March
-(:attr:`LeapDay.MAR_1`). Items with another field or a value that is not a date (for
+Each recurs yearly (computed with ``dateutil.rrule``). A 29 February date falls on
+28 February in common years (``LeapDay.FEB_28``, the default) or on 1 March
+(``LeapDay.MAR_1``). Items with another field or a value that is not a date (for
 example an anonymised one) are not life events and are ignored.
 """
 
@@ -64,7 +64,7 @@ class LeapDay(enum.StrEnum):
 class LifeEvent:
     """A dated life event of a subject, read from a ``life_events`` item.
 
-    :ivar child: the child's name, for :attr:`LifeEventKind.CHILD_BIRTHDAY`; else ``None``.
+    :ivar child: the child's name, for ``LifeEventKind.CHILD_BIRTHDAY``; else ``None``.
     """
 
     key: ItemKey

@@ -96,7 +96,7 @@ def _details(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
 class Finding:
     """One thing a check found.
 
-    :ivar check: the check's id (a key of :data:`CHECKS`).
+    :ivar check: the check's id (a key of ``CHECKS``).
     :ivar ok: ``False`` for a problem; ``True`` for a note that does not fail the check
         (a policy warning).
     :ivar ref: the promise (``S11``) or GDPR article (``Art. 12(3) GDPR``) it concerns.

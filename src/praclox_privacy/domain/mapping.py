@@ -5,7 +5,7 @@ hold personal data the policy governs. A :class:`Mapping` says, per table, which
 type its rows' subjects hold, which column identifies the subject, which columns are
 identities (to find a person by e-mail or customer number), which hold data of which
 category, which hold lifecycle events, how tables reference each other, and what erasure
-does. The ``sql-mapped`` store (:mod:`praclox_privacy.stores.mapped`) enforces the policy on
+does. The ``sql-mapped`` store (``praclox_privacy.stores.mapped``) enforces the policy on
 those tables in place.
 
 Two kinds of table:

@@ -3,7 +3,7 @@
 Every class here is a frozen attrs value with no I/O; reading and writing policy files
 lives in :mod:`praclox_privacy.formats.policy`. Cross-references between entries (a purpose
 naming a category, a rule naming a relation type) are checked by
-:func:`praclox_privacy.domain.validation.check_policy`, not by the constructors, so that a
+:func:`praclox_privacy.domain.check_policy`, not by the constructors, so that a
 policy file with many mistakes gets all of them reported at once.
 """
 

@@ -1,9 +1,10 @@
 """Plan a retention sweep as selections a store can run set-based (pure, no I/O).
 
-:func:`decide` answers "is this item due?" one item at a time. A sweep over a million
-items must not ask that a million times, so this module works per *subject* instead: for
-each category a subject's relation types have rules for, it reduces every rule to one
-condition on the item's collection instant, ``collected_at < X``, or to "not due":
+:func:`~praclox_privacy.domain.decide` answers "is this item due?" one item at a time.
+A sweep over a million items must not ask that a million times, so this module works
+per *subject* instead: for each category a subject's relation types have rules for, it
+reduces every rule to one condition on the item's collection instant,
+``collected_at < X``, or to "not due":
 
 * a rule measured from ``collected``: ``X`` is the period's start cutoff at ``now``;
 * a rule measured from a subject's event ``A``: not due while ``A + period > now``,
@@ -14,7 +15,7 @@ condition on the item's collection instant, ``collected_at < X``, or to "not due
 An item is due when every rule lets it go, so the subject's condition is
 ``collected_at < min(X)``. Subjects with the same category, cutoff and governing rule
 are grouped into one :class:`DueSelection`, which a store turns into a few statements.
-The result is exactly the set of items :func:`~praclox_privacy.domain.retention.decide`
+The result is exactly the set of items :func:`~praclox_privacy.domain.decide`
 calls due (a property test checks this).
 """
 

@@ -7,7 +7,7 @@
   ``section`` column (:data:`CSV_COLUMNS`).
 * **HTML**: a readable page from the Jinja2 template
   ``praclox_privacy/formats/templates/access-report.html``, every value escaped; the
-  sentences come from ``request-texts.toml`` beside it (:mod:`.texts`).
+  sentences come from ``request-texts.toml`` beside it (:mod:`praclox_privacy.formats.texts`).
 
 Dates in sentences are written in the workspace's time zone (``1 maart 2026``,
 ``1 March 2026``). The letters that confirm the other rights are in :mod:`.letters`.

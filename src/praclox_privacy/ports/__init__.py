@@ -1,13 +1,13 @@
 """Ports: the protocols between the services and the adapters; imports the domain only.
 
-* :mod:`.stores`: the store contract (:class:`Store`, :class:`SubjectSource`), the values a
+* ``ports.stores``: the store contract (:class:`Store`, :class:`SubjectSource`), the values a
   store takes and returns, the capabilities a service may ask a store for
   (:class:`FindsByValue`, :class:`ReadsAll`, :class:`SweepsInPlace`,
   :class:`ReportsKeptRows`) and :class:`ScanningStore`, a base for stores that read
   everything at once;
-* :mod:`.ledger`: the ledger (:class:`Ledger`) and its registers
+* ``ports.ledger``: the ledger (:class:`Ledger`) and its registers
   (:class:`Registers`, :class:`RequestRegister`);
-* :mod:`.plugins`: what plugins get of the application (:class:`WorkspaceView`,
+* ``ports.plugins``: what plugins get of the application (:class:`WorkspaceView`,
   :class:`CommandKit`) and the workspace configuration (:class:`WorkspaceConfig`).
 
 Services depend on these protocols, never on a concrete store; stores implement them and

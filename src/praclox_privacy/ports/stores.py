@@ -136,7 +136,7 @@ class DueQuery:
     An item matches when its category is in ``categories``, its subject is in
     ``subject_ids`` (or any subject, when ``None``), it was collected before
     ``collected_before`` (or at any time, when ``None``), and it is not already
-    anonymised (its value is not :data:`ANONYMISED`).
+    anonymised (its value is not ``ANONYMISED``).
     """
 
     categories: frozenset[str] = attrs.field(converter=_names)

@@ -8,7 +8,7 @@ an ISO date (see :mod:`praclox_privacy.domain.agenda`).
 Only subjects whose data may be used for the ``congratulations`` purpose take part: the
 subject holds a relation type the purpose covers, and no restriction (GDPR Art. 18) or
 objection (Art. 21) forbids the use (checked with
-:func:`praclox_privacy.services.requests.ensure_usable`, which audits each refusal).
+:func:`praclox_privacy.services.rights.ensure_usable`, which audits each refusal).
 
 :func:`sync` writes those life events to the workspace's ``caldav`` stores and removes
 the agenda's life events whose source is gone or may no longer be used, so the agenda
@@ -187,7 +187,7 @@ def _subjects_with_life_events(store: Store) -> list[str]:
 def life_events(ws: "Workspace", now: datetime | None = None, actor: str = "agenda") -> LifeEvents:
     """Return the life events of every subject that may be congratulated.
 
-    Stores that cannot be read are reported in :attr:`LifeEvents.failures`; the others
+    Stores that cannot be read are reported in ``LifeEvents.failures``; the others
     still count.
 
     :raises KeyError: when the policy declares no ``congratulations`` purpose.

@@ -131,7 +131,7 @@ def check_settings(ws: "Workspace") -> CheckSettings:
     :raises WorkspaceError: naming the key at fault.
     """
     from ..formats.policy import structure_document
-    from .workspace import CONFIG_NAME
+    from ..ports import CONFIG_NAME
 
     return structure_document(
         dict(ws.config.check), CheckSettings, str(ws.root / CONFIG_NAME), WorkspaceError, "check"

@@ -2,7 +2,7 @@
 
 A request from another party is recorded (who asks, for which data, why) and stays
 ``pending`` until the person answers. The person is asked through the ``ask_consent``
-plugin hook (the built-in notifier sends an e-mail, :mod:`praclox_privacy.stores.notify`); a
+plugin hook (the built-in notifier sends an e-mail, ``praclox_privacy.stores.notify``); a
 notifier that fails leaves the request pending and is audited. The answer is recorded
 with :func:`decide`: a consent (``consented``) or a refusal (``refused``); without an
 answer by ``answer_by`` (the policy's ``[disclosure] answer_within``) the request is

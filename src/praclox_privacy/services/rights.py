@@ -185,7 +185,7 @@ def erase_subject(
     """Carry out a verified erasure request in every store, except what a legal hold keeps.
 
     Per store: the subject's items are read (one query), split by
-    :func:`~praclox_privacy.domain.retention.erasure_plan`, and the erasable ones erased
+    :func:`~praclox_privacy.domain.erasure_plan`, and the erasable ones erased
     through :meth:`Workspace.erase <praclox_privacy.services.workspace.Workspace.erase>` (audited,
     and the ``items_erased`` hook is called: Art. 19). Only this subject's items are
     touched: an organisation's contact persons stay (S3), and the subject's ledger entry
@@ -419,7 +419,7 @@ def object_to_processing(
 
     Without ``purposes``, every direct-marketing purpose of the subject's relation types
     ends (the newsletter, in Praclox's policy). Purposes already objected to keep their
-    objection. See :func:`~praclox_privacy.domain.requests.check_objection` for which
+    objection. See :func:`~praclox_privacy.domain.restrictions.check_objection` for which
     purposes can be objected to.
 
     :returns: the objections in force for the purposes (new or earlier).

@@ -50,12 +50,7 @@ from ..ports import (
 if TYPE_CHECKING:
     import pluggy
 
-__all__ = [
-    "CONFIG_NAME",
-    "PRIMARY_KIND",
-    "Workspace",
-    "WorkspaceConfig",
-]
+__all__ = ["PRIMARY_KIND", "Workspace"]
 
 PRIMARY_KIND = "sql"
 """The kind of a new workspace's primary store (``praclox-privacy init``)."""
@@ -219,8 +214,7 @@ class Workspace:
         """Create a workspace in ``root`` (an SQLite database unless ``url`` names one).
 
         The primary store is of kind :data:`PRIMARY_KIND`, with the settings its plugin
-        gives a new workspace (:attr:`StoreKind.init_settings
-        <praclox_privacy.ports.StoreKind.init_settings>`).
+        gives a new workspace (``StoreKind.init_settings``).
 
         :returns: the path of the new ``praclox-privacy.toml``.
         :raises WorkspaceError: when ``root`` already has one.

@@ -15,7 +15,7 @@ renames them into place and removes the transaction folder. Whoever takes the ex
 lock next first rolls forward any transaction with a marker and deletes any without one,
 so a crash at any point leaves either the old or the new state of every document.
 
-Subject ids are checked with :func:`~praclox_privacy.domain.records.check_subject_id`
+Subject ids are checked with :func:`~praclox_privacy.domain.check_subject_id`
 before a path is built, and the resolved path must lie inside ``subjects/``.
 """
 
