@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from praclox_privacy import Policy
 from praclox_privacy.ports import Store, StoreContext, StoreError, StoreUnavailable
 from praclox_privacy.stores.sql import SqlSettings
+from praclox_privacy.stores.sql.database import resolve_url
 from praclox_privacy.stores.sql.schema import SCHEMA_VERSION
-from praclox_privacy.stores.sql.store import SqlStore, resolve_url
+from praclox_privacy.stores.sql.store import SqlStore
 from praclox_privacy.testing import StoreContract, make_item, relation_types_of
 
 

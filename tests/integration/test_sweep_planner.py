@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from praclox_privacy import Consent, Evidence, Subject, default_policy
 from praclox_privacy.domain.sweep_plan import SweepPlan, plan_sweep
 from praclox_privacy.stores.sql import SqlSettings
+from praclox_privacy.stores.sql.database import SqlDatabase
 from praclox_privacy.stores.sql.ledger import SqlLedger
-from praclox_privacy.stores.sql.store import SqlDatabase
 from praclox_privacy.stores.sql.sweep_planner import plan_from_ledger
 
 POLICY = default_policy()

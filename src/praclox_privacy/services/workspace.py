@@ -1,36 +1,18 @@
 """A workspace: a folder with ``praclox-privacy.toml``, its policy, stores and ledger.
 
-Example ``praclox-privacy.toml``::
-
-    policy = "default"            # or a policy file, relative to this folder
-    primary = "main"              # the SQL store that also holds the ledger
-    timezone = "Europe/Amsterdam" # how dates without a time zone are read
-
-    [stores.main]
-    plugin = "sql"
-    url = "sqlite:///praclox-privacy.db"
-
-    [stores.archive]
-    plugin = "files"
-    path = "archive"
-
-    [check]                       # optional: settings of `praclox-privacy check`
-    statement = "docs/privacy.nl.md"
-
+The configuration file is read and written by :mod:`praclox_privacy.services.config`.
 Every operation that changes data goes through the workspace, which checks it against
 the policy, writes it, records an audit entry (in the same transaction when the data
 lives in the primary store) and then calls the plugin notification hooks.
 """
 
-import re
 import secrets
-import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from ..domain.audit import AuditEntry, AuditVerification
 from ..domain.errors import OperationRefused, Problem, WorkspaceError
@@ -46,26 +28,12 @@ from ..ports import (
     WorkspaceConfig,
     WriteRefused,
 )
+from .config import PRIMARY_KIND, read_config, write_config
 
 if TYPE_CHECKING:
     import pluggy
 
-__all__ = ["PRIMARY_KIND", "Workspace"]
-
-PRIMARY_KIND = "sql"
-"""The kind of a new workspace's primary store (``praclox-privacy init``)."""
-
-_STORE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
-
-_TEMPLATE = """\
-# praclox-privacy workspace (docs/workspace.md)
-policy = {policy}            # "default" (Praclox's shipped policy) or a policy file path
-primary = "main"              # the SQL store that also holds the ledger and audit trail
-timezone = "Europe/Amsterdam" # how dates and times without a UTC offset are read
-
-[stores.main]
-plugin = {kind}
-{settings}"""
+__all__ = ["Workspace"]
 
 
 def _system_clock() -> datetime:
@@ -130,81 +98,11 @@ class Workspace:
         :raises PolicyError: when the workspace's policy is not valid.
         :raises StoreUnavailable: when the primary store cannot be reached.
         """
-        from ..formats.policy import default_policy, load_policy_file, structure_document
-        from ..plugins import make_plugin_manager, store_kinds
+        from ..plugins import make_plugin_manager
 
         root = Path(root)
-        path = root / CONFIG_NAME
-        source = str(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise WorkspaceError(
-                [Problem("", "no workspace here; create one with `praclox-privacy init`")],
-                source,
-            ) from None
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise WorkspaceError([Problem("", f"cannot read it: {exc}")], source) from None
-        config = structure_document(data, WorkspaceConfig, source, WorkspaceError)
-
         pm = plugin_manager or make_plugin_manager()
-        available = store_kinds(pm)
-        problems: list[Problem] = []
-        try:
-            ZoneInfo(config.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(Problem("timezone", f"unknown time zone {config.timezone!r}"))
-        kinds: dict[str, tuple[StoreKind, Any]] = {}
-        for name, table in config.stores.items():
-            at = f"stores.{name}"
-            if not _STORE_NAME.fullmatch(name):
-                problems.append(
-                    Problem(
-                        at,
-                        "a store name is 1-32 lower-case letters, digits, "
-                        "'_' or '-', starting with a letter",
-                    )
-                )
-                continue
-            if not isinstance(table, dict):
-                problems.append(Problem(at, "expected a table"))
-                continue
-            plugin = table.get("plugin")
-            if not isinstance(plugin, str):
-                problems.append(
-                    Problem(
-                        f"{at}.plugin",
-                        'required key is missing (the store kind, e.g. "sql" or "files")',
-                    )
-                )
-                continue
-            if plugin not in available:
-                problems.append(
-                    Problem(
-                        f"{at}.plugin",
-                        f"unknown store kind {plugin!r} "
-                        f"(installed: {', '.join(sorted(available))})",
-                    )
-                )
-                continue
-            kind = available[plugin]
-            settings_data = {k: v for k, v in table.items() if k != "plugin"}
-            try:
-                settings: Any = structure_document(
-                    settings_data, kind.settings_type, source, WorkspaceError, at
-                )
-            except WorkspaceError as exc:
-                problems.extend(exc.problems)
-                continue
-            kinds[name] = (kind, settings)
-        if config.primary not in config.stores:
-            problems.append(Problem("primary", f"no store named {config.primary!r} in [stores]"))
-        if problems:
-            raise WorkspaceError(problems, source)
-        if config.policy == "default":
-            policy = default_policy()
-        else:
-            policy = load_policy_file(root / config.policy)
+        config, policy, kinds = read_config(root, pm)
         return cls(root, config, policy, kinds, pm, clock or _system_clock)
 
     @classmethod
@@ -219,26 +117,8 @@ class Workspace:
         :returns: the path of the new ``praclox-privacy.toml``.
         :raises WorkspaceError: when ``root`` already has one.
         """
-        from ..plugins import make_plugin_manager, store_kinds
-
-        settings = dict(store_kinds(make_plugin_manager())[PRIMARY_KIND].init_settings)
-        if url is not None:
-            settings["url"] = url
         root = Path(root)
-        root.mkdir(parents=True, exist_ok=True)
-        path = root / CONFIG_NAME
-        text = _TEMPLATE.format(
-            policy=_toml_str(policy),
-            kind=_toml_str(PRIMARY_KIND),
-            settings="".join(f"{k} = {_toml_str(v)}\n" for k, v in settings.items()),
-        )
-        try:
-            with path.open("x", encoding="utf-8") as handle:
-                handle.write(text)
-        except FileExistsError:
-            raise WorkspaceError(
-                [Problem("", "a workspace already exists here; not overwriting it")], str(path)
-            ) from None
+        path = write_config(root, policy, url)
         try:
             cls.open(root).close()
         except Exception:
@@ -676,7 +556,3 @@ class Workspace:
         if value.tzinfo is None:
             value = value.replace(tzinfo=self.timezone)
         return value
-
-
-def _toml_str(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

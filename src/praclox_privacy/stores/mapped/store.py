@@ -40,7 +40,7 @@ from ...ports import (
     StoreError,
     StoreUnavailable,
 )
-from ..sql.store import resolve_url, sqlite_transactions
+from ..sql.database import resolve_url, sqlite_transactions
 from . import MappedSettings
 from .schema import check_schema, python_type, reflect_tables
 

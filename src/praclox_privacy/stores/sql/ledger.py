@@ -24,7 +24,7 @@ from ...domain.policy import Policy
 from ...domain.records import Consent, Evidence, Subject, SubjectEvent
 from ...domain.sweep_plan import SweepPlan
 from ...ports import Intent, LedgerError
-from .store import SqlDatabase
+from .database import SqlDatabase
 
 if TYPE_CHECKING:
     from .registers import SqlRegisters

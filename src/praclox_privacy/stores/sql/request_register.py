@@ -28,7 +28,7 @@ from ...domain.restrictions import Restriction, RestrictionKind
 from .ledger import SqlLedger
 
 if TYPE_CHECKING:
-    from .store import SqlDatabase
+    from .database import SqlDatabase
 
 __all__ = ["SqlRequestRegister"]
 
