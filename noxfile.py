@@ -25,7 +25,8 @@ def tests(session: nox.Session) -> None:
     _install(session, "test")
     # The example third-party store: the suite runs the contract kit against it.
     session.install("-e", "examples/praclox-privacy-shelf")
-    session.run("pytest", *session.posargs, env={"PYTHONHASHSEED": "0"})
+    # One worker per CPU (pytest-xdist); `nox -s tests -- -n 0` runs in one process.
+    session.run("pytest", "-n", "auto", *session.posargs, env={"PYTHONHASHSEED": "0"})
 
 
 @nox.session
