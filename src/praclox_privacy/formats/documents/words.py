@@ -5,7 +5,8 @@ Periods in words (``P3M`` is "3 maanden" or "3 months"), lists joined with "en"/
 register and the exports use. The statement's own wording lives in its templates.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from ...domain.periods import Period
 from ...domain.policy import COLLECTED, LegalBasis, Policy, RetentionAction, RetentionRule
@@ -115,12 +116,18 @@ def event_label(policy: Policy, event: str, lang: str) -> str:
     return event
 
 
+def _label(entry: Callable[[str], Any], id: str, lang: str) -> str:
+    """Return the label in ``lang`` of the policy entry ``entry(id)``; its id when undeclared."""
+    try:
+        label: str = entry(id).label.get(lang)
+    except KeyError:
+        return id
+    return label
+
+
 def category_label(policy: Policy, category: str, lang: str) -> str:
     """Return the label of ``category`` in ``lang`` (its id when the policy lacks it)."""
-    try:
-        return policy.category(category).label.get(lang)
-    except KeyError:
-        return category
+    return _label(policy.category, category, lang)
 
 
 def data_label(policy: Policy, category: str, field: str, lang: str) -> str:
@@ -130,28 +137,17 @@ def data_label(policy: Policy, category: str, field: str, lang: str) -> str:
 
 def relation_label(policy: Policy, relation_type: str, lang: str) -> str:
     """Return the label of ``relation_type`` in ``lang`` (its id when undeclared)."""
-    try:
-        return policy.relation_type(relation_type).label.get(lang)
-    except KeyError:
-        return relation_type
+    return _label(policy.relation_type, relation_type, lang)
 
 
 def purpose_label(policy: Policy, purpose: str | None, lang: str) -> str:
     """Return the label of ``purpose`` in ``lang`` (its id when undeclared; "" for none)."""
-    if purpose is None:
-        return ""
-    try:
-        return policy.purpose(purpose).label.get(lang)
-    except KeyError:
-        return purpose
+    return "" if purpose is None else _label(policy.purpose, purpose, lang)
 
 
 def consent_label(policy: Policy, kind: str, lang: str) -> str:
     """Return the label of consent ``kind`` in ``lang`` (its id when undeclared)."""
-    try:
-        return policy.consent_kind(kind).label.get(lang)
-    except KeyError:
-        return kind
+    return _label(policy.consent_kind, kind, lang)
 
 
 def after_phrase(policy: Policy, rule: RetentionRule, lang: str) -> str:
