@@ -12,6 +12,15 @@ from .options import AT_OPTION as _AT_OPTION
 from .options import FORMAT_OPTION as _FORMAT
 from .options import WORKSPACE_OPTION as _WORKSPACE
 from .options import emit_json as _json
+from .options import (
+    lang_option,
+    method_option,
+    now_option,
+    reason_option,
+    reference_option,
+    scope_option,
+    subject_option,
+)
 from .options import open_workspace as _workspace
 from .options import parse_at as _parse_at
 
@@ -59,12 +68,16 @@ def consent() -> None:
 @consent.command("grant")
 @click.argument("subject_id", metavar="SUBJECT")
 @click.argument("kind")
-@click.option("--method", required=True, help="How it was given (web form, e-mail, phone, ...).")
-@click.option("--text", default=None, help="The text shown (default: the policy's text).")
-@click.option("--reference", default="", help="Where the evidence is (message id, ...).")
-@click.option("--scope", default="", help="What exactly it is for (a recording's session id).")
-@click.option("--until", "until_text", default=None, help="It lapses then (ISO 8601).")
-@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@method_option(help="How it was given (web form, e-mail, phone, ...).")
+@click.option(
+    "--text", metavar="TEXT", default=None, help="The text shown (default: the policy's text)."
+)
+@reference_option(help="Where the evidence is (message id, ...).")
+@scope_option(help="What exactly it is for (a recording's session id).")
+@click.option(
+    "--until", "until_text", metavar="WHEN", default=None, help="It lapses then (ISO 8601)."
+)
+@lang_option(help="Language of the policy's text, when --text is not given.")
 @_AT_OPTION
 @_WORKSPACE
 @_FORMAT
@@ -110,7 +123,7 @@ def consent_grant(
 @consent.command("withdraw")
 @click.argument("subject_id", metavar="SUBJECT")
 @click.argument("kind")
-@click.option("--scope", default=None, help="Only the consent for this scope.")
+@scope_option(default=None, help="Only the consent for this scope.")
 @_AT_OPTION
 @_WORKSPACE
 def consent_withdraw(
@@ -156,8 +169,10 @@ def consent_show(subject_id: str, workspace_dir: Path, fmt: str) -> None:
 
 @consent.command("receipt")
 @click.argument("consent_id", type=int)
-@click.option("--policy-url", default=None, help="Where the privacy statement is published.")
-@click.option("--lang", type=click.Choice(["nl", "en"]), default="en", show_default=True)
+@click.option(
+    "--policy-url", metavar="URL", default=None, help="Where the privacy statement is published."
+)
+@lang_option(default="en", help="Language of the receipt's labels.")
 @_WORKSPACE
 def consent_receipt(
     consent_id: int, policy_url: str | None, lang: str, workspace_dir: Path
@@ -193,9 +208,11 @@ def disclosure() -> None:
 
 @disclosure.command("request")
 @click.argument("subject_id", metavar="SUBJECT")
-@click.option("--requester", required=True, help="Who asks.")
-@click.option("--data", "data", multiple=True, required=True, help="A category (repeatable).")
-@click.option("--reason", required=True, help="Why they ask.")
+@click.option("--requester", metavar="TEXT", required=True, help="Who asks.")
+@click.option(
+    "--data", metavar="CATEGORY", multiple=True, required=True, help="A category (repeatable)."
+)
+@reason_option(help="Why they ask.")
 @_AT_OPTION
 @_WORKSPACE
 @_FORMAT
@@ -226,8 +243,8 @@ def disclosure_request(
 @disclosure.command("decide")
 @click.argument("request_id", metavar="REQUEST")
 @click.argument("answer", type=click.Choice(["consent", "refuse"]))
-@click.option("--method", default="recorded by staff", show_default=True)
-@click.option("--reference", default="", help="Where the answer is (message id, ...).")
+@method_option(default="recorded by staff", help="How the person answered.")
+@reference_option(help="Where the answer is (message id, ...).")
 @_AT_OPTION
 @_WORKSPACE
 def disclosure_decide(
@@ -268,13 +285,13 @@ def disclosure_carry_out(request_id: str, at_text: str | None, workspace_dir: Pa
 
 
 @disclosure.command("list")
-@click.option("--subject", "subject_id", default=None, help="Only this subject's requests.")
+@subject_option(help="Only this subject's requests.")
 @click.option(
     "--status",
     type=click.Choice(["pending", "consented", "refused", "expired", "disclosed"]),
     default=None,
 )
-@click.option("--now", "now_text", default=None, help="As of this instant (ISO 8601).")
+@now_option(help="List as of this instant (ISO 8601; default: now).")
 @_WORKSPACE
 @_FORMAT
 def disclosure_list(

@@ -13,6 +13,7 @@ from .options import AT_OPTION as _AT_OPTION
 from .options import FORMAT_OPTION as _FORMAT
 from .options import WORKSPACE_OPTION as _WORKSPACE
 from .options import emit_json as _json
+from .options import name_option, purpose_option, scope_option
 from .options import open_workspace as _workspace
 from .options import parse_at as _parse_at
 
@@ -53,16 +54,19 @@ def staff() -> None:
 
 @staff.command("add")
 @click.argument("staff_id", metavar="STAFF")
-@click.option("--name", required=True)
+@name_option(required=True, help="The staff member's name.")
 @click.option("--employment", type=click.Choice(["permanent", "temporary"]), required=True)
 @click.option(
     "--confidentiality-signed",
     "signed_text",
+    metavar="WHEN",
     default=None,
     help="When the confidentiality agreement was signed (ISO 8601).",
 )
-@click.option("--started", "started_text", default=None, help="Start of employment.")
-@click.option("--ended", "ended_text", default=None, help="End of employment.")
+@click.option(
+    "--started", "started_text", metavar="WHEN", default=None, help="Start of employment."
+)
+@click.option("--ended", "ended_text", metavar="WHEN", default=None, help="End of employment.")
 @_WORKSPACE
 def staff_add(
     staff_id: str,
@@ -118,7 +122,7 @@ def guard() -> None:
 @guard.command("check")
 @click.argument("staff_id", metavar="STAFF")
 @click.argument("client_id", metavar="CLIENT")
-@click.option("--purpose", default="", help="Why access is needed (audited).")
+@purpose_option(help="Why access is needed (audited).")
 @_AT_OPTION
 @_WORKSPACE
 @_FORMAT
@@ -173,13 +177,20 @@ def agreement() -> None:
 @click.argument("client_id", metavar="CLIENT")
 @click.option(
     "--kind",
+    metavar="KIND",
     required=True,
     help="confidentiality, or the agreement a category requires (client_data_transfer).",
 )
-@click.option("--scope", default="", help="What it covers.")
-@click.option("--agreed-at", "agreed_text", default=None, help="When (default: now).")
-@click.option("--ends-at", "ends_text", default=None, help="When it ends, if known.")
-@click.option("--delete-by", "delete_text", default=None, help="Delete the data by then.")
+@scope_option(help="What it covers.")
+@click.option(
+    "--agreed-at", "agreed_text", metavar="WHEN", default=None, help="When (default: now)."
+)
+@click.option(
+    "--ends-at", "ends_text", metavar="WHEN", default=None, help="When it ends, if known."
+)
+@click.option(
+    "--delete-by", "delete_text", metavar="WHEN", default=None, help="Delete the data by then."
+)
 @_WORKSPACE
 def agreement_record(
     client_id: str,
