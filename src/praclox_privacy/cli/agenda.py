@@ -24,6 +24,7 @@ _LEAP_DAY = click.option(
 
 @click.group(
     invoke_without_command=True,
+    short_help="List upcoming congratulations: birthdays and anniversaries.",
 )
 @click.option(
     "--days",
@@ -102,7 +103,7 @@ def agenda(
         raise SystemExit(1)
 
 
-@agenda.command("sync")
+@agenda.command("sync", short_help="Write the allowed life events to the caldav agendas.")
 @store_option(
     multiple=True, help="A caldav store to sync (repeatable; default: every caldav store)."
 )

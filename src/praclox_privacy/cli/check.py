@@ -89,7 +89,7 @@ def _render(report: "CheckReport", fmt: str) -> str:
     return report_text(report)
 
 
-@click.command()
+@click.command(short_help="Run every check, the gate for CI: exit 1 when one fails.")
 @workspace_option(
     help="The workspace folder. Without a praclox-privacy.toml there, only the policy "
     "(--policy or the shipped one) is checked."

@@ -60,7 +60,7 @@ def _consent_json(record: "ConsentRecord") -> dict[str, Any]:
 # -- consent ------------------------------------------------------------------------------
 
 
-@click.group()
+@click.group(short_help="Grant, withdraw and show consents; export Kantara receipts.")
 def consent() -> None:
     """Grant, withdraw and show consents (GDPR Art. 7); export Kantara receipts."""
 
@@ -167,7 +167,9 @@ def consent_show(subject_id: str, workspace_dir: Path, fmt: str) -> None:
             )
 
 
-@consent.command("receipt")
+@consent.command(
+    "receipt", short_help="Print consent CONSENT_ID as a Kantara Consent Receipt (JSON)."
+)
 @click.argument("consent_id", type=int)
 @click.option(
     "--policy-url", metavar="URL", default=None, help="Where the privacy statement is published."
@@ -201,12 +203,12 @@ def _request_json(r: "DisclosureRequest") -> dict[str, Any]:
     }
 
 
-@click.group()
+@click.group(short_help="Third parties' requests for someone's data, pending consent.")
 def disclosure() -> None:
     """Third parties' requests for someone's data: pending until the person consents (S9)."""
 
 
-@disclosure.command("request")
+@disclosure.command("request", short_help="Record a third party's request for SUBJECT's data.")
 @click.argument("subject_id", metavar="SUBJECT")
 @click.option("--requester", metavar="TEXT", required=True, help="Who asks.")
 @click.option(
@@ -240,7 +242,9 @@ def disclosure_request(
             )
 
 
-@disclosure.command("decide")
+@disclosure.command(
+    "decide", short_help="Record the person's ANSWER (consent or refuse) to REQUEST."
+)
 @click.argument("request_id", metavar="REQUEST")
 @click.argument("answer", type=click.Choice(["consent", "refuse"]))
 @method_option(default="recorded by staff", help="How the person answered.")
@@ -271,7 +275,9 @@ def disclosure_decide(
         click.echo(f"{req.id}: {req.status.value}")
 
 
-@disclosure.command("carry-out")
+@disclosure.command(
+    "carry-out", short_help="Record that REQUEST was carried out; needs an active consent."
+)
 @click.argument("request_id", metavar="REQUEST")
 @_AT_OPTION
 @_WORKSPACE
@@ -284,7 +290,9 @@ def disclosure_carry_out(request_id: str, at_text: str | None, workspace_dir: Pa
         click.echo(f"{req.id}: {req.status.value}")
 
 
-@disclosure.command("list")
+@disclosure.command(
+    "list", short_help="List disclosure requests; overdue pending ones expire first."
+)
 @subject_option(help="Only this subject's requests.")
 @click.option(
     "--status",

@@ -47,7 +47,7 @@ def _staff_json(m: "StaffMember") -> dict[str, Any]:
     }
 
 
-@click.group()
+@click.group(short_help="Keep the staff register: employment and confidentiality.")
 def staff() -> None:
     """Keep the staff register: employment and confidentiality agreements (S12)."""
 
@@ -119,7 +119,9 @@ def guard() -> None:
     """Check staff access to client data (S12)."""
 
 
-@guard.command("check")
+@guard.command(
+    "check", short_help="Decide whether STAFF may see CLIENT's data; exit 1 when refused."
+)
 @click.argument("staff_id", metavar="STAFF")
 @click.argument("client_id", metavar="CLIENT")
 @purpose_option(help="Why access is needed (audited).")
@@ -134,7 +136,10 @@ def guard_check(
     workspace_dir: Path,
     fmt: str,
 ) -> None:
-    """Decide whether STAFF may look into CLIENT's data; exit 1 when refused. Audited."""
+    """Decide whether STAFF may look into CLIENT's data; exit 1 when refused.
+
+    The decision is recorded in the audit trail, with --purpose.
+    """
     from ..services.guards import check_access
 
     with _workspace(workspace_dir) as ws:
@@ -168,7 +173,7 @@ def _agreement_json(a: "Agreement") -> dict[str, Any]:
     }
 
 
-@click.group()
+@click.group(short_help="Agreements with clients: confidentiality and data transfers.")
 def agreement() -> None:
     """Agreements with clients: confidentiality (S12), data transfers (S10)."""
 
@@ -239,7 +244,9 @@ def agreement_list(client_id: str | None, workspace_dir: Path, fmt: str) -> None
             )
 
 
-@agreement.command("used")
+@agreement.command(
+    "used", short_help="Start CLIENT's deletion clock: the transferred data was used."
+)
 @click.argument("client_id", metavar="CLIENT")
 @_AT_OPTION
 @_WORKSPACE
@@ -253,7 +260,9 @@ def agreement_used(client_id: str, at_text: str | None, workspace_dir: Path) -> 
         click.echo(f"{client_id}: used at {at.isoformat()}; the sweep erases the data when due")
 
 
-@agreement.command("end")
+@agreement.command(
+    "end", short_help="End agreement AGREEMENT_ID; transferred data becomes due later."
+)
 @click.argument("agreement_id", type=int)
 @_AT_OPTION
 @_WORKSPACE

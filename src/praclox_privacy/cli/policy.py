@@ -35,7 +35,7 @@ def policy() -> None:
 _FILE = click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 
 
-@policy.command("check")
+@policy.command("check", short_help="Check that a policy FILE is valid and complete.")
 @_FILE
 @FORMAT_OPTION
 def policy_check(file: Path | None, fmt: str) -> None:

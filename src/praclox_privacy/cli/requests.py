@@ -111,7 +111,7 @@ def _restriction_json(r: "Restriction") -> dict[str, Any]:
     }
 
 
-@click.group()
+@click.group(short_help="Data-subject requests: register, verify and answer them.")
 def request() -> None:
     """Data-subject requests: register, verify and answer them (GDPR Art. 12-21)."""
 
@@ -175,7 +175,11 @@ def request_new(
     workspace_dir: Path,
     fmt: str,
 ) -> None:
-    """Register a request; prints its id. Verify the requester next (`request verify`)."""
+    """Register a request; prints its id.
+
+    Give at least one --email or --subject: what the requester said they are. Verify the
+    requester next (`request verify`).
+    """
     from ..domain.errors import InvalidValue
     from ..domain.requests import Identity
     from ..services.requests import receive_request
@@ -201,7 +205,7 @@ def request_new(
             click.echo(added.id)
 
 
-@request.command("intake")
+@request.command("intake", short_help="Register an OpenDSR (OpenGDPR) request read from FILE.")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=str))
 @_NOW
 @_WORKSPACE
@@ -311,7 +315,7 @@ def request_extend(
         click.echo(f"{done.id}: due {done.extended_until.astimezone(ws.timezone).isoformat()}")
 
 
-@request.command("cancel")
+@request.command("cancel", short_help="Cancel REQUEST: withdrawn, unfounded or no data held.")
 @click.argument("request_id", metavar="REQUEST")
 @reason_option(help="Why (told to the person).")
 @_NOW
@@ -544,7 +548,9 @@ def request_object(
         click.echo(objection_text(found, ws.policy, lang, ws.timezone), nl=False)
 
 
-@request.command("restrictions")
+@request.command(
+    "restrictions", short_help="List SUBJECT's restrictions and objections, lifted too."
+)
 @click.argument("subject_id", metavar="SUBJECT")
 @_NOW
 @_WORKSPACE

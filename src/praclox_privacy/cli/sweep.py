@@ -103,7 +103,7 @@ def sweep(dry_run: bool, now_text: str | None, wait: bool, workspace_dir: Path, 
         sys.exit(1)
 
 
-@click.command("demo")
+@click.command("demo", short_help="Show the library at work on a throw-away workspace.")
 @click.option(
     "--keep",
     "keep_dir",

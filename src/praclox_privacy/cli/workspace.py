@@ -50,7 +50,7 @@ def _subject_json(subject: "Subject") -> dict[str, Any]:
     }
 
 
-@click.command("init")
+@click.command("init", short_help="Create a workspace: praclox-privacy.toml and its database.")
 @click.argument(
     "directory", required=False, type=click.Path(file_okay=False, path_type=Path), default=Path()
 )
@@ -160,7 +160,9 @@ def subject_relations(subject_id: str, relations: tuple[str, ...], workspace_dir
         click.echo(f"{subject_id}: {', '.join(sorted(changed.relation_types))}")
 
 
-@subject.command("show")
+@subject.command(
+    "show", short_help="Show SUBJECT: relation types, events and items in every store."
+)
 @click.argument("subject_id", metavar="SUBJECT")
 @_WORKSPACE
 @_FORMAT
@@ -240,7 +242,7 @@ def data_add(
         click.echo(f"stored {subject_id}/{category}/{field} in {store_name or ws.config.primary}")
 
 
-@data.command("import")
+@data.command("import", short_help="Import items from a JSON Lines or CSV FILE; all or nothing.")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @store_option(help="The store (default: the primary).")
 @format_option(
@@ -307,7 +309,7 @@ def audit_show(subject_id: str | None, limit: int | None, workspace_dir: Path, f
             )
 
 
-@audit.command("verify")
+@audit.command("verify", short_help="Check the audit trail's hash chain; exit 1 when it is broken.")
 @_WORKSPACE
 @_FORMAT
 def audit_verify(workspace_dir: Path, fmt: str) -> None:
