@@ -1,4 +1,4 @@
-"""Every command's summary is shown whole in its group's listing.
+"""Every command's summary is shown whole, and docs/cli.md is generated from the commands.
 
 A group lists its commands with a one-line summary each: the command's ``short_help``, or
 else the first paragraph of its help, which click cuts at the first period that ends a
@@ -8,13 +8,17 @@ for every command of ``main``, plugins' commands included.
 """
 
 import inspect
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
 from praclox_privacy.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # click's help width: an 80-column terminal; click never goes wider by default.
 WIDTH = 78
@@ -98,3 +102,14 @@ def test_the_listing_shows_the_summaries(args: list[str], line: str) -> None:
     result = CliRunner(env={"COLUMNS": "80"}).invoke(main, [*args, "--help"])
     assert result.exit_code == 0
     assert f"  {line}\n" in result.output
+
+
+def test_docs_cli_reference_is_generated_from_main() -> None:
+    """sphinx-click renders every command of ``main``, nested, so none can go missing."""
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    block = re.search(r"```\{eval-rst\}\n(.*?)```", text, re.DOTALL)
+    assert block is not None, "docs/cli.md has no {eval-rst} block"
+    directive = block.group(1)
+    assert ".. click:: praclox_privacy.cli:main" in directive
+    assert re.search(r"^\s+:prog: praclox-privacy$", directive, re.MULTILINE)
+    assert re.search(r"^\s+:nested: full$", directive, re.MULTILINE)
