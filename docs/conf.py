@@ -21,11 +21,17 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
+    # The command line reference (cli.md) is generated from the click commands.
+    "sphinx_click",
 ]
 
 source_suffix = {".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build"]
+
+# Curly quotes and ellipses, but "--" stays two hyphens: the command line reference
+# (generated from the commands' help) names options such as --workspace in running text.
+smartquotes_action = "qe"
 
 # MyST: anchors for headings down to level 3, so links like
 # [periods](policy-reference.md#periods) resolve.

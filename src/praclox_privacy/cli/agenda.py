@@ -8,6 +8,7 @@ import click
 from .options import FORMAT_OPTION as _FORMAT
 from .options import WORKSPACE_OPTION as _WORKSPACE
 from .options import emit_json as _json
+from .options import now_option, store_option
 from .options import open_workspace as _workspace
 
 __all__ = ["agenda"]
@@ -21,7 +22,10 @@ _LEAP_DAY = click.option(
 )
 
 
-@click.group(invoke_without_command=True)
+@click.group(
+    invoke_without_command=True,
+    short_help="List upcoming congratulations: birthdays and anniversaries.",
+)
 @click.option(
     "--days",
     type=click.IntRange(0, 3660),
@@ -29,14 +33,13 @@ _LEAP_DAY = click.option(
     show_default=True,
     help="How many days ahead to look (today included).",
 )
-@click.option(
-    "--now", "now_text", default=None, help="List as of this instant (ISO 8601; default: now)."
-)
+@now_option(help="List as of this instant (ISO 8601; default: now).")
 @_LEAP_DAY
 @click.option(
     "--ics",
     "ics_path",
     type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
     default=None,
     help="Also write every allowed life event as a yearly event to this iCalendar file.",
 )
@@ -100,16 +103,11 @@ def agenda(
         raise SystemExit(1)
 
 
-@agenda.command("sync")
-@click.option(
-    "--store",
-    "store_names",
-    multiple=True,
-    help="A caldav store to sync (repeatable; default: every caldav store).",
+@agenda.command("sync", short_help="Write the allowed life events to the caldav agendas.")
+@store_option(
+    multiple=True, help="A caldav store to sync (repeatable; default: every caldav store)."
 )
-@click.option(
-    "--now", "now_text", default=None, help="Check restrictions as of this instant (ISO 8601)."
-)
+@now_option(help="Check restrictions as of this instant (ISO 8601; default: now).")
 @_WORKSPACE
 @_FORMAT
 def agenda_sync(

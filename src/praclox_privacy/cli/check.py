@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .options import format_option, now_option, out_option, policy_option, workspace_option
+
 if TYPE_CHECKING:
     from ..domain.findings import CheckReport
     from ..domain.periods import Period
@@ -87,53 +89,28 @@ def _render(report: "CheckReport", fmt: str) -> str:
     return report_text(report)
 
 
-@click.command()
-@click.option(
-    "--workspace",
-    "-w",
-    "workspace_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(),
-    show_default=True,
+@click.command(short_help="Run every check, the gate for CI: exit 1 when one fails.")
+@workspace_option(
     help="The workspace folder. Without a praclox-privacy.toml there, only the policy "
-    "(--policy or the shipped one) is checked.",
+    "(--policy or the shipped one) is checked."
 )
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Check this policy file alone (no workspace).",
-)
-@click.option(
-    "--now",
-    "now_text",
-    default=None,
-    help="Check as of this instant (ISO 8601; default: now).",
-)
+@policy_option(help="Check this policy file alone (no workspace).")
+@now_option(help="Check as of this instant (ISO 8601; default: now).")
 @click.option(
     "--grace",
     "grace_text",
+    metavar="PERIOD",
     default=None,
     help="How long an item may be past its erasure date (ISO 8601 period; default: the "
     "workspace's [check] grace, else P1D).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "junit"]),
-    default="text",
-    show_default=True,
+@format_option(
+    "text",
+    "json",
+    "junit",
     help="Output format; junit writes JUnit XML (one test case per check).",
 )
-@click.option(
-    "--out",
-    "-o",
-    "out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the report to FILE (the text report still goes to standard output).",
-)
+@out_option(help="Write the report to FILE (the text report still goes to standard output).")
 def check(
     workspace_dir: Path,
     policy_file: Path | None,

@@ -12,6 +12,15 @@ from .options import AT_OPTION as _AT_OPTION
 from .options import FORMAT_OPTION as _FORMAT
 from .options import WORKSPACE_OPTION as _WORKSPACE
 from .options import emit_json as _json
+from .options import (
+    lang_option,
+    method_option,
+    now_option,
+    reason_option,
+    reference_option,
+    scope_option,
+    subject_option,
+)
 from .options import open_workspace as _workspace
 from .options import parse_at as _parse_at
 
@@ -51,7 +60,7 @@ def _consent_json(record: "ConsentRecord") -> dict[str, Any]:
 # -- consent ------------------------------------------------------------------------------
 
 
-@click.group()
+@click.group(short_help="Grant, withdraw and show consents; export Kantara receipts.")
 def consent() -> None:
     """Grant, withdraw and show consents (GDPR Art. 7); export Kantara receipts."""
 
@@ -59,12 +68,16 @@ def consent() -> None:
 @consent.command("grant")
 @click.argument("subject_id", metavar="SUBJECT")
 @click.argument("kind")
-@click.option("--method", required=True, help="How it was given (web form, e-mail, phone, ...).")
-@click.option("--text", default=None, help="The text shown (default: the policy's text).")
-@click.option("--reference", default="", help="Where the evidence is (message id, ...).")
-@click.option("--scope", default="", help="What exactly it is for (a recording's session id).")
-@click.option("--until", "until_text", default=None, help="It lapses then (ISO 8601).")
-@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True)
+@method_option(help="How it was given (web form, e-mail, phone, ...).")
+@click.option(
+    "--text", metavar="TEXT", default=None, help="The text shown (default: the policy's text)."
+)
+@reference_option(help="Where the evidence is (message id, ...).")
+@scope_option(help="What exactly it is for (a recording's session id).")
+@click.option(
+    "--until", "until_text", metavar="WHEN", default=None, help="It lapses then (ISO 8601)."
+)
+@lang_option(help="Language of the policy's text, when --text is not given.")
 @_AT_OPTION
 @_WORKSPACE
 @_FORMAT
@@ -110,7 +123,7 @@ def consent_grant(
 @consent.command("withdraw")
 @click.argument("subject_id", metavar="SUBJECT")
 @click.argument("kind")
-@click.option("--scope", default=None, help="Only the consent for this scope.")
+@scope_option(default=None, help="Only the consent for this scope.")
 @_AT_OPTION
 @_WORKSPACE
 def consent_withdraw(
@@ -154,10 +167,14 @@ def consent_show(subject_id: str, workspace_dir: Path, fmt: str) -> None:
             )
 
 
-@consent.command("receipt")
+@consent.command(
+    "receipt", short_help="Print consent CONSENT_ID as a Kantara Consent Receipt (JSON)."
+)
 @click.argument("consent_id", type=int)
-@click.option("--policy-url", default=None, help="Where the privacy statement is published.")
-@click.option("--lang", type=click.Choice(["nl", "en"]), default="en", show_default=True)
+@click.option(
+    "--policy-url", metavar="URL", default=None, help="Where the privacy statement is published."
+)
+@lang_option(default="en", help="Language of the receipt's labels.")
 @_WORKSPACE
 def consent_receipt(
     consent_id: int, policy_url: str | None, lang: str, workspace_dir: Path
@@ -186,16 +203,18 @@ def _request_json(r: "DisclosureRequest") -> dict[str, Any]:
     }
 
 
-@click.group()
+@click.group(short_help="Third parties' requests for someone's data, pending consent.")
 def disclosure() -> None:
     """Third parties' requests for someone's data: pending until the person consents (S9)."""
 
 
-@disclosure.command("request")
+@disclosure.command("request", short_help="Record a third party's request for SUBJECT's data.")
 @click.argument("subject_id", metavar="SUBJECT")
-@click.option("--requester", required=True, help="Who asks.")
-@click.option("--data", "data", multiple=True, required=True, help="A category (repeatable).")
-@click.option("--reason", required=True, help="Why they ask.")
+@click.option("--requester", metavar="TEXT", required=True, help="Who asks.")
+@click.option(
+    "--data", metavar="CATEGORY", multiple=True, required=True, help="A category (repeatable)."
+)
+@reason_option(help="Why they ask.")
 @_AT_OPTION
 @_WORKSPACE
 @_FORMAT
@@ -223,11 +242,13 @@ def disclosure_request(
             )
 
 
-@disclosure.command("decide")
+@disclosure.command(
+    "decide", short_help="Record the person's ANSWER (consent or refuse) to REQUEST."
+)
 @click.argument("request_id", metavar="REQUEST")
 @click.argument("answer", type=click.Choice(["consent", "refuse"]))
-@click.option("--method", default="recorded by staff", show_default=True)
-@click.option("--reference", default="", help="Where the answer is (message id, ...).")
+@method_option(default="recorded by staff", help="How the person answered.")
+@reference_option(help="Where the answer is (message id, ...).")
 @_AT_OPTION
 @_WORKSPACE
 def disclosure_decide(
@@ -254,7 +275,9 @@ def disclosure_decide(
         click.echo(f"{req.id}: {req.status.value}")
 
 
-@disclosure.command("carry-out")
+@disclosure.command(
+    "carry-out", short_help="Record that REQUEST was carried out; needs an active consent."
+)
 @click.argument("request_id", metavar="REQUEST")
 @_AT_OPTION
 @_WORKSPACE
@@ -267,14 +290,16 @@ def disclosure_carry_out(request_id: str, at_text: str | None, workspace_dir: Pa
         click.echo(f"{req.id}: {req.status.value}")
 
 
-@disclosure.command("list")
-@click.option("--subject", "subject_id", default=None, help="Only this subject's requests.")
+@disclosure.command(
+    "list", short_help="List disclosure requests; overdue pending ones expire first."
+)
+@subject_option(help="Only this subject's requests.")
 @click.option(
     "--status",
     type=click.Choice(["pending", "consented", "refused", "expired", "disclosed"]),
     default=None,
 )
-@click.option("--now", "now_text", default=None, help="As of this instant (ISO 8601).")
+@now_option(help="List as of this instant (ISO 8601; default: now).")
 @_WORKSPACE
 @_FORMAT
 def disclosure_list(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .options import format_option, lang_option, out_option, policy_option, workspace_option
 from .options import print_problems as _problems
 
 if TYPE_CHECKING:
@@ -20,36 +21,10 @@ if TYPE_CHECKING:
 
 __all__ = ["export", "register", "statement"]
 
-_POLICY = click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="A policy file (default: Praclox's shipped policy).",
-)
-_WORKSPACE = click.option(
-    "--workspace",
-    "-w",
-    "workspace_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Use this workspace's policy.",
-)
-_OUT = click.option(
-    "--out",
-    "-o",
-    "out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write to FILE instead of standard output.",
-)
-_LANG = click.option(
-    "--lang",
-    type=click.Choice(["nl", "en"]),
-    default="nl",
-    show_default=True,
-    help="Language.",
-)
+_POLICY = policy_option(help="A policy file (default: Praclox's shipped policy).")
+_WORKSPACE = workspace_option(default=None, help="Use this workspace's policy.")
+_OUT = out_option()
+_LANG = lang_option(help="Language of the document.")
 
 
 def _policy(policy_file: Path | None, workspace_dir: Path | None) -> tuple["Policy", str]:
@@ -99,18 +74,12 @@ def _write(data: bytes, out: Path | None, what: str) -> None:
 
 @click.command()
 @_LANG
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["md", "html"]),
-    default="md",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("md", "html", default="md")
 @_OUT
 @click.option(
     "--template",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    metavar="FILE",
     default=None,
     help="Your own template instead of the shipped one (Markdown; .html for HTML).",
 )
@@ -186,14 +155,7 @@ def _check(loaded: "Policy", source: str) -> None:
 
 
 @click.command(short_help="Write the record of processing activities (GDPR article 30).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "md", "json"]),
-    default="csv",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("csv", "md", "json", default="csv")
 @_LANG
 @click.option("--bom", is_flag=True, help="CSV only: start with a UTF-8 byte order mark.")
 @click.option(
@@ -239,21 +201,15 @@ def export() -> None:
 _MAPPING = click.option(
     "--mapping",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    metavar="FILE",
     default=None,
     help="A TOML file whose entries replace the shipped id-to-vocabulary mapping.",
 )
 
 
 @export.command("fides")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["json", "yaml"]),
-    default="json",
-    show_default=True,
-    help="Manifest format (YAML needs the fides extra).",
-)
-@click.option("--system-key", default=None, help="The system's fides key.")
+@format_option("json", "yaml", default="json", help="Manifest format (YAML needs the fides extra).")
+@click.option("--system-key", metavar="KEY", default=None, help="The system's fides key.")
 @_MAPPING
 @_OUT
 @_POLICY
@@ -281,6 +237,7 @@ def export_fides(
 @export.command("dpv")
 @click.option(
     "--base",
+    metavar="IRI",
     default=None,
     help="IRI prefix of the policy's own concepts (default: urn:praclox-privacy:<controller>:).",
 )

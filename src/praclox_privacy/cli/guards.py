@@ -13,6 +13,7 @@ from .options import AT_OPTION as _AT_OPTION
 from .options import FORMAT_OPTION as _FORMAT
 from .options import WORKSPACE_OPTION as _WORKSPACE
 from .options import emit_json as _json
+from .options import name_option, purpose_option, scope_option
 from .options import open_workspace as _workspace
 from .options import parse_at as _parse_at
 
@@ -46,23 +47,26 @@ def _staff_json(m: "StaffMember") -> dict[str, Any]:
     }
 
 
-@click.group()
+@click.group(short_help="Keep the staff register: employment and confidentiality.")
 def staff() -> None:
     """Keep the staff register: employment and confidentiality agreements (S12)."""
 
 
 @staff.command("add")
 @click.argument("staff_id", metavar="STAFF")
-@click.option("--name", required=True)
+@name_option(required=True, help="The staff member's name.")
 @click.option("--employment", type=click.Choice(["permanent", "temporary"]), required=True)
 @click.option(
     "--confidentiality-signed",
     "signed_text",
+    metavar="WHEN",
     default=None,
     help="When the confidentiality agreement was signed (ISO 8601).",
 )
-@click.option("--started", "started_text", default=None, help="Start of employment.")
-@click.option("--ended", "ended_text", default=None, help="End of employment.")
+@click.option(
+    "--started", "started_text", metavar="WHEN", default=None, help="Start of employment."
+)
+@click.option("--ended", "ended_text", metavar="WHEN", default=None, help="End of employment.")
 @_WORKSPACE
 def staff_add(
     staff_id: str,
@@ -115,10 +119,12 @@ def guard() -> None:
     """Check staff access to client data (S12)."""
 
 
-@guard.command("check")
+@guard.command(
+    "check", short_help="Decide whether STAFF may see CLIENT's data; exit 1 when refused."
+)
 @click.argument("staff_id", metavar="STAFF")
 @click.argument("client_id", metavar="CLIENT")
-@click.option("--purpose", default="", help="Why access is needed (audited).")
+@purpose_option(help="Why access is needed (audited).")
 @_AT_OPTION
 @_WORKSPACE
 @_FORMAT
@@ -130,7 +136,10 @@ def guard_check(
     workspace_dir: Path,
     fmt: str,
 ) -> None:
-    """Decide whether STAFF may look into CLIENT's data; exit 1 when refused. Audited."""
+    """Decide whether STAFF may look into CLIENT's data; exit 1 when refused.
+
+    The decision is recorded in the audit trail, with --purpose.
+    """
     from ..services.guards import check_access
 
     with _workspace(workspace_dir) as ws:
@@ -164,7 +173,7 @@ def _agreement_json(a: "Agreement") -> dict[str, Any]:
     }
 
 
-@click.group()
+@click.group(short_help="Agreements with clients: confidentiality and data transfers.")
 def agreement() -> None:
     """Agreements with clients: confidentiality (S12), data transfers (S10)."""
 
@@ -173,13 +182,20 @@ def agreement() -> None:
 @click.argument("client_id", metavar="CLIENT")
 @click.option(
     "--kind",
+    metavar="KIND",
     required=True,
     help="confidentiality, or the agreement a category requires (client_data_transfer).",
 )
-@click.option("--scope", default="", help="What it covers.")
-@click.option("--agreed-at", "agreed_text", default=None, help="When (default: now).")
-@click.option("--ends-at", "ends_text", default=None, help="When it ends, if known.")
-@click.option("--delete-by", "delete_text", default=None, help="Delete the data by then.")
+@scope_option(help="What it covers.")
+@click.option(
+    "--agreed-at", "agreed_text", metavar="WHEN", default=None, help="When (default: now)."
+)
+@click.option(
+    "--ends-at", "ends_text", metavar="WHEN", default=None, help="When it ends, if known."
+)
+@click.option(
+    "--delete-by", "delete_text", metavar="WHEN", default=None, help="Delete the data by then."
+)
 @_WORKSPACE
 def agreement_record(
     client_id: str,
@@ -228,7 +244,9 @@ def agreement_list(client_id: str | None, workspace_dir: Path, fmt: str) -> None
             )
 
 
-@agreement.command("used")
+@agreement.command(
+    "used", short_help="Start CLIENT's deletion clock: the transferred data was used."
+)
 @click.argument("client_id", metavar="CLIENT")
 @_AT_OPTION
 @_WORKSPACE
@@ -242,7 +260,9 @@ def agreement_used(client_id: str, at_text: str | None, workspace_dir: Path) -> 
         click.echo(f"{client_id}: used at {at.isoformat()}; the sweep erases the data when due")
 
 
-@agreement.command("end")
+@agreement.command(
+    "end", short_help="End agreement AGREEMENT_ID; transferred data becomes due later."
+)
 @click.argument("agreement_id", type=int)
 @_AT_OPTION
 @_WORKSPACE

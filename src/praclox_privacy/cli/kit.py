@@ -5,7 +5,15 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .options import FORMAT_OPTION, WORKSPACE_OPTION, emit_json, open_workspace, print_problems
+from .options import (
+    FORMAT_OPTION,
+    WORKSPACE_OPTION,
+    emit_json,
+    open_workspace,
+    policy_option,
+    print_problems,
+    store_option,
+)
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -22,6 +30,14 @@ class Kit:
 
     workspace_option: "ClickDecorator" = WORKSPACE_OPTION
     format_option: "ClickDecorator" = FORMAT_OPTION
+
+    def store_option(self, *, help: str) -> "ClickDecorator":
+        """Return ``--store NAME`` (as ``store_name``)."""
+        return store_option(help=help)
+
+    def policy_option(self, *, help: str) -> "ClickDecorator":
+        """Return ``--policy FILE`` (as ``policy_file``)."""
+        return policy_option(help=help)
 
     def open_workspace(self, path: Path) -> "AbstractContextManager[WorkspaceView]":
         """Open the workspace in ``path`` for a ``with`` block (exit codes: 2, 1)."""

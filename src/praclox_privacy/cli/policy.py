@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .options import FORMAT_OPTION, lang_option
 from .options import print_problems as _print_problems
 
 if TYPE_CHECKING:
@@ -34,16 +35,9 @@ def policy() -> None:
 _FILE = click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 
 
-@policy.command("check")
+@policy.command("check", short_help="Check that a policy FILE is valid and complete.")
 @_FILE
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@FORMAT_OPTION
 def policy_check(file: Path | None, fmt: str) -> None:
     """Check that a policy FILE (default: Praclox's shipped policy) is valid and complete.
 
@@ -105,21 +99,8 @@ def policy_check(file: Path | None, fmt: str) -> None:
 
 @policy.command("show")
 @_FILE
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "--lang",
-    type=click.Choice(["en", "nl"]),
-    default="en",
-    show_default=True,
-    help="Language of the labels in text output.",
-)
+@FORMAT_OPTION
+@lang_option(default="en", help="Language of the labels in text output.")
 def policy_show(file: Path | None, fmt: str, lang: str) -> None:
     """Show a policy FILE (default: Praclox's shipped policy)."""
     loaded = _load(file)

@@ -19,6 +19,18 @@ import click
 from .options import FORMAT_OPTION as _FORMAT
 from .options import NOW_OPTION as _NOW
 from .options import WORKSPACE_OPTION as _WORKSPACE
+from .options import (
+    category_option,
+    email_option,
+    format_option,
+    lang_option,
+    note_option,
+    out_option,
+    purpose_option,
+    reason_option,
+    store_option,
+    subject_option,
+)
 from .options import emit_json as _json
 from .options import open_workspace as _workspace
 
@@ -34,16 +46,11 @@ __all__ = ["request"]
 _REQUEST_TYPES = ("access", "portability", "erasure", "rectification", "restriction", "objection")
 _GROUNDS = ("accuracy_contested", "unlawful", "legal_claims", "objection_pending")
 
-_LANG = click.option(
-    "--lang",
-    type=click.Choice(["nl", "en"]),
-    default="nl",
-    show_default=True,
-    help="Language of the answer to the requester.",
-)
+_LANG = lang_option(help="Language of the answer to the requester.")
 _REQUEST = click.option(
     "--request",
     "request_id",
+    metavar="REQUEST",
     default=None,
     help="The request to carry out (default: the subject's only verified open one).",
 )
@@ -104,7 +111,7 @@ def _restriction_json(r: "Restriction") -> dict[str, Any]:
     }
 
 
-@click.group()
+@click.group(short_help="Data-subject requests: register, verify and answer them.")
 def request() -> None:
     """Data-subject requests: register, verify and answer them (GDPR Art. 12-21)."""
 
@@ -112,7 +119,7 @@ def request() -> None:
 @request.command("list", short_help="List the request register; --overdue for missed deadlines.")
 @click.option("--overdue", is_flag=True, help="Only open requests past their deadline.")
 @click.option("--open", "open_only", is_flag=True, help="Only pending and in-progress requests.")
-@click.option("--subject", "subject_id", default=None, help="Only requests about this subject.")
+@subject_option(help="Only requests about this subject.")
 @_NOW
 @_WORKSPACE
 @_FORMAT
@@ -145,15 +152,16 @@ def request_list(
 @click.option(
     "--type", "kind", type=click.Choice(_REQUEST_TYPES), required=True, help="The right asked for."
 )
-@click.option("--email", "emails", multiple=True, help="An e-mail address the requester gave.")
-@click.option("--subject", "subject_ids", multiple=True, help="A subject id the requester gave.")
+@email_option(multiple=True, help="An e-mail address the requester gave (repeatable).")
+@subject_option(multiple=True, help="A subject id the requester gave (repeatable).")
 @click.option(
     "--received",
     "received_text",
+    metavar="WHEN",
     default=None,
     help="When the request reached you (ISO 8601; default: now); the deadline runs from it.",
 )
-@click.option("--note", default="", help="A note kept with the request (not audited).")
+@note_option()
 @_NOW
 @_WORKSPACE
 @_FORMAT
@@ -167,7 +175,11 @@ def request_new(
     workspace_dir: Path,
     fmt: str,
 ) -> None:
-    """Register a request; prints its id. Verify the requester next (`request verify`)."""
+    """Register a request; prints its id.
+
+    Give at least one --email or --subject: what the requester said they are. Verify the
+    requester next (`request verify`).
+    """
     from ..domain.errors import InvalidValue
     from ..domain.requests import Identity
     from ..services.requests import receive_request
@@ -193,7 +205,7 @@ def request_new(
             click.echo(added.id)
 
 
-@request.command("intake")
+@request.command("intake", short_help="Register an OpenDSR (OpenGDPR) request read from FILE.")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=str))
 @_NOW
 @_WORKSPACE
@@ -258,13 +270,14 @@ def request_show(request_id: str, now_text: str | None, workspace_dir: Path, fmt
 
 @request.command("verify", short_help="Mark the requester's identity of REQUEST verified.")
 @click.argument("request_id", metavar="REQUEST")
-@click.option("--by", "verified_by", required=True, help="Who verified the requester's identity.")
 @click.option(
-    "--subject",
-    "subject_id",
-    default=None,
-    help="The subject the requester is (default: the one their identities point to).",
+    "--by",
+    "verified_by",
+    metavar="NAME",
+    required=True,
+    help="Who verified the requester's identity.",
 )
+@subject_option(help="The subject the requester is (default: the one their identities point to).")
 @_NOW
 @_WORKSPACE
 def request_verify(
@@ -287,7 +300,7 @@ def request_verify(
 @request.command("extend", short_help="Extend the deadline of REQUEST by 1 or 2 months.")
 @click.argument("request_id", metavar="REQUEST")
 @click.option("--months", type=click.IntRange(1, 2), required=True, help="1 or 2 more months.")
-@click.option("--reason", required=True, help="Why (told to the person within the first month).")
+@reason_option(help="Why (told to the person within the first month).")
 @_NOW
 @_WORKSPACE
 def request_extend(
@@ -302,9 +315,9 @@ def request_extend(
         click.echo(f"{done.id}: due {done.extended_until.astimezone(ws.timezone).isoformat()}")
 
 
-@request.command("cancel")
+@request.command("cancel", short_help="Cancel REQUEST: withdrawn, unfounded or no data held.")
 @click.argument("request_id", metavar="REQUEST")
-@click.option("--reason", required=True, help="Why (told to the person).")
+@reason_option(help="Why (told to the person).")
 @_NOW
 @_WORKSPACE
 def request_cancel(request_id: str, reason: str, now_text: str | None, workspace_dir: Path) -> None:
@@ -319,22 +332,16 @@ def request_cancel(request_id: str, reason: str, now_text: str | None, workspace
 @request.command("access", short_help="Answer SUBJECT's verified access or portability request.")
 @click.argument("subject_id", metavar="SUBJECT")
 @_REQUEST
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["json", "csv", "html"]),
+@format_option(
+    "json",
+    "csv",
+    "html",
     default="json",
-    show_default=True,
     help="JSON (machine-readable, Art. 20), CSV, or a readable HTML report.",
 )
 @_LANG
-@click.option(
-    "--out",
-    "-o",
-    "out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the report to FILE (readable by its owner only) instead of standard output.",
+@out_option(
+    help="Write the report to FILE (readable by its owner only) instead of standard output."
 )
 @_NOW
 @_WORKSPACE
@@ -414,7 +421,7 @@ def request_erase(
 @click.argument("category")
 @click.argument("field")
 @click.argument("value")
-@click.option("--store", "store_name", default=None, help="Only this store (default: every one).")
+@store_option(help="Only this store (default: every one).")
 @_REQUEST
 @_LANG
 @_NOW
@@ -460,8 +467,8 @@ def request_rectify(
 @click.option(
     "--ground", type=click.Choice(_GROUNDS), required=True, help="The ground of Art. 18(1)."
 )
-@click.option("--category", default=None, help="Only this category (default: all data).")
-@click.option("--note", default="", help="A note kept with the request (not audited).")
+@category_option(help="Only this category (default: all data).")
+@note_option()
 @_REQUEST
 @_LANG
 @_NOW
@@ -512,9 +519,7 @@ def request_lift(restriction_id: int, lang: str, now_text: str | None, workspace
 
 @request.command("object", short_help="Record SUBJECT's objection: the purposes end at once.")
 @click.argument("subject_id", metavar="SUBJECT")
-@click.option(
-    "--purpose",
-    "purposes",
+@purpose_option(
     multiple=True,
     help="A purpose objected to (repeatable; default: every direct-marketing purpose).",
 )
@@ -543,7 +548,9 @@ def request_object(
         click.echo(objection_text(found, ws.policy, lang, ws.timezone), nl=False)
 
 
-@request.command("restrictions")
+@request.command(
+    "restrictions", short_help="List SUBJECT's restrictions and objections, lifted too."
+)
 @click.argument("subject_id", metavar="SUBJECT")
 @_NOW
 @_WORKSPACE
@@ -571,7 +578,7 @@ def request_restrictions(
 @request.command("usable")
 @click.argument("subject_id", metavar="SUBJECT")
 @click.argument("purpose")
-@click.option("--category", default=None, help="The category used (default: any of PURPOSE).")
+@category_option(help="The category used (default: any of PURPOSE).")
 @_NOW
 @_WORKSPACE
 def request_usable(

@@ -9,6 +9,7 @@ import click
 from .options import FORMAT_OPTION as _FORMAT
 from .options import WORKSPACE_OPTION as _WORKSPACE
 from .options import emit_json as _json
+from .options import now_option
 from .options import open_workspace as _workspace
 
 if TYPE_CHECKING:
@@ -64,9 +65,7 @@ def _print_sweep(report: "SweepReport", tz: "tzinfo") -> None:
 
 @click.command("sweep")
 @click.option("--dry-run", is_flag=True, help="Show what is due and held back; change nothing.")
-@click.option(
-    "--now", "now_text", default=None, help="Sweep as of this instant (ISO 8601; default: now)."
-)
+@now_option(help="Sweep as of this instant (ISO 8601; default: now).")
 @click.option("--wait", is_flag=True, help="Wait for a running sweep instead of stopping.")
 @_WORKSPACE
 @_FORMAT
@@ -104,11 +103,12 @@ def sweep(dry_run: bool, now_text: str | None, wait: bool, workspace_dir: Path, 
         sys.exit(1)
 
 
-@click.command("demo")
+@click.command("demo", short_help="Show the library at work on a throw-away workspace.")
 @click.option(
     "--keep",
     "keep_dir",
     type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
     default=None,
     help="Create the workspace here and keep it (default: a temporary folder, removed afterwards).",
 )

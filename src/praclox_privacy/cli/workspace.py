@@ -9,6 +9,17 @@ import click
 
 from .options import FORMAT_OPTION as _FORMAT
 from .options import WORKSPACE_OPTION as _WORKSPACE
+from .options import (
+    at_option,
+    email_option,
+    format_option,
+    name_option,
+    policy_option,
+    purpose_option,
+    relation_option,
+    store_option,
+    subject_option,
+)
 from .options import emit_json as _json
 from .options import open_workspace as _workspace
 from .options import print_problems as _print_problems
@@ -39,29 +50,27 @@ def _subject_json(subject: "Subject") -> dict[str, Any]:
     }
 
 
-@click.command("init")
+@click.command("init", short_help="Create a workspace: praclox-privacy.toml and its database.")
 @click.argument(
     "directory", required=False, type=click.Path(file_okay=False, path_type=Path), default=Path()
 )
-@click.option(
-    "--policy",
-    "policy_path",
+@policy_option(
     default="default",
-    show_default=True,
     help="The policy: 'default' (Praclox's) or a policy file, relative to DIRECTORY.",
 )
 @click.option(
     "--url",
+    metavar="URL",
     default=None,
     help="Database URL of the primary store (default: an SQLite file in DIRECTORY).",
 )
-def init(directory: Path, policy_path: str, url: str | None) -> None:
+def init(directory: Path, policy_file: str, url: str | None) -> None:
     """Create a workspace in DIRECTORY: praclox-privacy.toml and its database."""
     from ..domain.errors import DocumentError, PracloxPrivacyError
     from ..services.workspace import Workspace
 
     try:
-        path = Workspace.init(directory, policy=policy_path, url=url)
+        path = Workspace.init(directory, policy=policy_file, url=url)
     except DocumentError as exc:
         _print_problems(exc.source, [str(p) for p in exc.problems])
         raise SystemExit(1) from None
@@ -76,17 +85,17 @@ def subject() -> None:
 
 
 @subject.command("add")
-@click.option(
-    "--relation",
-    "relations",
-    multiple=True,
-    required=True,
-    help="A relation type the subject holds (repeat for several).",
+@relation_option(
+    multiple=True, required=True, help="A relation type the subject holds (repeat for several)."
 )
-@click.option("--name", default=None, help="Stored in the category that has a 'name' field.")
-@click.option("--email", default=None, help="Stored in the category that has an 'email' field.")
-@click.option("--id", "subject_id", default=None, help="The subject id (default: generated).")
-@click.option("--organisation", default=None, help="The organisation a person belongs to.")
+@name_option(help="Stored in the category that has a 'name' field.")
+@email_option(help="Stored in the category that has an 'email' field.")
+@click.option(
+    "--id", "subject_id", metavar="ID", default=None, help="The subject id (default: generated)."
+)
+@click.option(
+    "--organisation", metavar="SUBJECT", default=None, help="The organisation a person belongs to."
+)
 @_WORKSPACE
 @_FORMAT
 def subject_add(
@@ -123,9 +132,7 @@ def subject_add(
 @subject.command("event")
 @click.argument("subject_id", metavar="SUBJECT")
 @click.argument("event")
-@click.option(
-    "--at",
-    "at_text",
+@at_option(
     required=True,
     help="When (ISO 8601 date or date-time; no offset: the workspace's time zone).",
 )
@@ -139,9 +146,7 @@ def subject_event(subject_id: str, event: str, at_text: str, workspace_dir: Path
 
 @subject.command("relations")
 @click.argument("subject_id", metavar="SUBJECT")
-@click.option(
-    "--relation",
-    "relations",
+@relation_option(
     multiple=True,
     required=True,
     help="The relation types the subject holds from now on (e.g. a prospect that "
@@ -155,7 +160,9 @@ def subject_relations(subject_id: str, relations: tuple[str, ...], workspace_dir
         click.echo(f"{subject_id}: {', '.join(sorted(changed.relation_types))}")
 
 
-@subject.command("show")
+@subject.command(
+    "show", short_help="Show SUBJECT: relation types, events and items in every store."
+)
 @click.argument("subject_id", metavar="SUBJECT")
 @_WORKSPACE
 @_FORMAT
@@ -184,7 +191,7 @@ def subject_show(subject_id: str, workspace_dir: Path, fmt: str) -> None:
 
 
 @subject.command("list")
-@click.option("--relation", default=None, help="Only subjects holding this relation type.")
+@relation_option(help="Only subjects holding this relation type.")
 @_WORKSPACE
 @_FORMAT
 def subject_list(relation: str | None, workspace_dir: Path, fmt: str) -> None:
@@ -210,8 +217,8 @@ def data() -> None:
 @click.argument("category")
 @click.argument("field")
 @click.argument("value")
-@click.option("--purpose", "purposes", multiple=True, help="A purpose (repeatable).")
-@click.option("--store", "store_name", default=None, help="The store (default: the primary).")
+@purpose_option(multiple=True, help="A purpose (repeatable).")
+@store_option(help="The store (default: the primary).")
 @_WORKSPACE
 def data_add(
     subject_id: str,
@@ -235,20 +242,14 @@ def data_add(
         click.echo(f"stored {subject_id}/{category}/{field} in {store_name or ws.config.primary}")
 
 
-@data.command("import")
+@data.command("import", short_help="Import items from a JSON Lines or CSV FILE; all or nothing.")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--store", "store_name", default=None, help="The store (default: the primary).")
-@click.option(
-    "--format",
-    "file_format",
-    type=click.Choice(["jsonl", "csv"]),
-    default=None,
-    help="The file's format (default: from its extension).",
+@store_option(help="The store (default: the primary).")
+@format_option(
+    "jsonl", "csv", default=None, help="The file's format (default: from its extension)."
 )
 @_WORKSPACE
-def data_import(
-    file: Path, store_name: str | None, file_format: str | None, workspace_dir: Path
-) -> None:
+def data_import(file: Path, store_name: str | None, fmt: str | None, workspace_dir: Path) -> None:
     """Import items from a JSON Lines or CSV FILE, streamed; all or nothing."""
     with _workspace(workspace_dir) as ws:
         if sys.stderr.isatty():
@@ -259,12 +260,12 @@ def data_import(
                 count = ws.import_file(
                     file,
                     store_name,
-                    file_format,
+                    fmt,
                     lambda done: progress.update(task, completed=done),
                     actor="cli",
                 )
         else:
-            count = ws.import_file(file, store_name, file_format, actor="cli")
+            count = ws.import_file(file, store_name, fmt, actor="cli")
         click.echo(f"imported {count} items from {file} into {store_name or ws.config.primary}")
 
 
@@ -274,8 +275,10 @@ def audit() -> None:
 
 
 @audit.command("show")
-@click.option("--subject", "subject_id", default=None, help="Only entries about this subject.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="The last N entries.")
+@subject_option(help="Only entries about this subject.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), metavar="N", default=None, help="The last N entries."
+)
 @_WORKSPACE
 @_FORMAT
 def audit_show(subject_id: str | None, limit: int | None, workspace_dir: Path, fmt: str) -> None:
@@ -306,7 +309,7 @@ def audit_show(subject_id: str | None, limit: int | None, workspace_dir: Path, f
             )
 
 
-@audit.command("verify")
+@audit.command("verify", short_help="Check the audit trail's hash chain; exit 1 when it is broken.")
 @_WORKSPACE
 @_FORMAT
 def audit_verify(workspace_dir: Path, fmt: str) -> None:

@@ -124,6 +124,14 @@ class CommandKit(Protocol):
         """``--format text|json`` (default: text), as ``fmt: str``."""
         ...
 
+    def store_option(self, *, help: str) -> ClickDecorator:
+        """Return ``--store NAME`` (as ``store_name``, ``None`` when not given)."""
+        ...
+
+    def policy_option(self, *, help: str) -> ClickDecorator:
+        """Return ``--policy FILE`` (as ``policy_file``, a path; ``None`` when not given)."""
+        ...
+
     def open_workspace(self, path: Path) -> AbstractContextManager[WorkspaceView]:
         """Open the workspace in ``path`` for the ``with`` block; close it afterwards.
 

@@ -37,13 +37,9 @@ def map_group(cli: "CommandKit") -> click.Group:
         default=None,
         help="Write the draft to FILE (refuses to overwrite one) instead of standard output.",
     )
-    @click.option(
-        "--policy",
-        "policy_file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
+    @cli.policy_option(
         help="The policy whose relation types and categories are suggested (default: "
-        "Praclox's shipped policy).",
+        "Praclox's shipped policy)."
     )
     def map_suggest(
         url: str,
@@ -84,12 +80,7 @@ def map_group(cli: "CommandKit") -> click.Group:
         click.echo(f"wrote {output}; review it, then run: praclox-privacy map check")
 
     @group.command("check", short_help="Check every mapped store against the policy and schema.")
-    @click.option(
-        "--store",
-        "store_name",
-        default=None,
-        help="Check only this sql-mapped store (default: every one).",
-    )
+    @cli.store_option(help="Check only this sql-mapped store (default: every one).")
     @cli.workspace_option
     @cli.format_option
     def map_check(store_name: str | None, workspace_dir: Path, fmt: str) -> None:

@@ -24,11 +24,8 @@ def crm_group(cli: "CommandKit") -> click.Group:
         """Subjects held in a CRM store (a Tryton database, `plugin = "tryton"`)."""
 
     @crm.command("pull", short_help="Record the CRM's subjects in the ledger (ids, no values).")
-    @click.option(
-        "--store",
-        "store_name",
-        default=None,
-        help="The CRM store (default: the workspace's only store that holds subjects).",
+    @cli.store_option(
+        help="The CRM store (default: the workspace's only store that holds subjects)."
     )
     @cli.workspace_option
     @cli.format_option
