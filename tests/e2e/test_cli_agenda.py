@@ -6,21 +6,10 @@ from pathlib import Path
 
 import pytest
 import tomli_w
-from click.testing import CliRunner, Result
 
-from praclox_privacy.cli import main
+from helpers import ok, run
 
 pytestmark = pytest.mark.promise("S8")
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def ok(*args: str | Path) -> Result:
-    result = run(*args)
-    assert result.exit_code == 0, result.output
-    return result
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ import pytest
 pytest.importorskip("httpx")
 
 import tomli_w
-from click.testing import CliRunner, Result
 
-from praclox_privacy.cli import main
+from helpers import ok, run
 from praclox_privacy.services.workspace import Workspace
 from tryton_server import Tryton, shared_tryton
 
@@ -23,16 +22,6 @@ from tryton_server import Tryton, shared_tryton
 def tryton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tryton]:
     with shared_tryton(tmp_path_factory.mktemp("tryton")) as server:
         yield server
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def ok(*args: str | Path) -> Result:
-    result = run(*args)
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def _configure(root: Path, table: dict[str, Any]) -> None:

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from praclox_privacy.cli import main
+from helpers import run
 from praclox_privacy.domain.periods import Period
 from praclox_privacy.formats.documents.register import build_register
 from praclox_privacy.formats.documents.statement import render_statement
@@ -32,10 +31,6 @@ LATE = DUE + timedelta(days=3)  # the account has been due 3 days: overdue
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def check(root: Path, now: datetime = NOW, *extra: str) -> tuple[int, dict[str, Any]]:

@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner, Result
 
+from helpers import cli_command, run
 from praclox_privacy import Consent, Evidence, Item, decide
-from praclox_privacy.cli import main
 from praclox_privacy.domain.policy import RetentionAction
 from praclox_privacy.formats.policy import default_policy_text
 from praclox_privacy.ports import ANONYMISED, ErasedItems, StoreUnavailable
@@ -118,10 +117,6 @@ def held_by_store(report: SweepReport) -> dict[str, list[tuple[Any, ...]]]:
         row = (h.rule, h.category, h.kind, h.ground, h.count, sorted(h.until.items()))
         found.setdefault(h.store, []).append(row)
     return {store: sorted(rows) for store, rows in found.items()}
-
-
-def cli(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def keep_application(subject_id: str, granted_at: datetime) -> Consent:
@@ -429,7 +424,7 @@ def test_a_sweep_killed_at_20_random_points_ends_like_an_uninterrupted_one(
             report = run_sweep(ws, NOW, batch_subjects=5)
             assert report.ok
             assert_swept_once(ws, many)
-        verified = cli("audit", "verify", "-w", root)
+        verified = run("audit", "verify", "-w", root)
         assert verified.exit_code == 0, (point, verified.output)
         shutil.rmtree(root)
     # The kills interrupted sweeps, at different points of their work.
@@ -438,13 +433,6 @@ def test_a_sweep_killed_at_20_random_points_ends_like_an_uninterrupted_one(
 
 
 # -- (c) two sweeps at once ------------------------------------------------------------------
-
-
-def cli_command() -> list[str]:
-    script = shutil.which("praclox-privacy", path=str(Path(sys.executable).parent))
-    if script is not None:
-        return [script]
-    return [sys.executable, "-c", "from praclox_privacy.cli import main; main()"]
 
 
 def cli_process(root: Path, *extra: str) -> "subprocess.Popen[str]":
@@ -515,7 +503,7 @@ def test_while_a_sweep_runs_another_stops_with_a_clear_message(
         trail = holder.audit_entries()
         with holder.ledger.database.exclusive("sweep") as held:
             assert held
-            result = cli("sweep", "-w", root, "--now", NOW.isoformat())
+            result = run("sweep", "-w", root, "--now", NOW.isoformat())
             assert result.exit_code == 1
             assert BUSY in result.output
             assert "--wait" in result.output
@@ -576,7 +564,7 @@ def fields(ws: Workspace, store: str, sid: str) -> list[str]:
 
 def test_a_store_that_is_down_is_reported_and_the_others_complete(tmp_path: Path) -> None:
     root = two_store_workspace(tmp_path / "ws", sql_store("down", DOWN))
-    result = cli("sweep", "-w", root, "--now", NOW.isoformat(), "--format", "json")
+    result = run("sweep", "-w", root, "--now", NOW.isoformat(), "--format", "json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["ok"] is False
@@ -594,7 +582,7 @@ def test_a_store_that_is_down_is_reported_and_the_others_complete(tmp_path: Path
         assert finished[-1].details["ok"] is False
         assert finished[-1].details["failed_stores"] == ["down"]
     # The text report says so too, and the exit code stays 1 while the store is down.
-    text = cli("sweep", "-w", root, "--now", NOW.isoformat())
+    text = run("sweep", "-w", root, "--now", NOW.isoformat())
     assert text.exit_code == 1
     assert "FAILED store down: " in text.stderr
     assert text.stdout.splitlines()[-1] == (
@@ -668,10 +656,10 @@ def test_anonymise_replaces_values_keeps_the_items_and_never_repeats(tmp_path: P
     root = tmp_path / "ws"
     root.mkdir()
     policy = root / "policy.toml"
-    assert cli("policy", "init", policy).exit_code == 0
+    assert run("policy", "init", policy).exit_code == 0
     policy.write_text(anonymise_accounts(policy.read_text(encoding="utf-8")), encoding="utf-8")
-    assert cli("policy", "check", policy).exit_code == 0
-    assert cli("init", root, "--policy", "policy.toml").exit_code == 0
+    assert run("policy", "check", policy).exit_code == 0
+    assert run("init", root, "--policy", "policy.toml").exit_code == 0
     with (root / CONFIG_NAME).open("a", encoding="utf-8") as handle:
         handle.write(FILES)
     account = [("name", "Zoë"), ("email", "zoe@example.org")]
@@ -682,7 +670,7 @@ def test_anonymise_replaces_values_keeps_the_items_and_never_repeats(tmp_path: P
                 ws.write([Item(sid, "website_account", f, v, BEFORE) for f, v in account], store)
         ws.record_event("zoe", "account_closed", N_2M)
 
-    first = cli("sweep", "-w", root, "--now", NOW.isoformat())
+    first = run("sweep", "-w", root, "--now", NOW.isoformat())
     assert first.exit_code == 0, first.output
     assert "2 website_account items erased (anonymise) in main" in first.stdout
     with Workspace.open(root) as ws:
@@ -702,7 +690,7 @@ def test_anonymise_replaces_values_keeps_the_items_and_never_repeats(tmp_path: P
     # Anonymised items are never selected again, now or years later.
     for later in (NOW, NOW + timedelta(days=5 * 365)):
         again = json.loads(
-            cli("sweep", "-w", root, "--now", later.isoformat(), "--format", "json").stdout
+            run("sweep", "-w", root, "--now", later.isoformat(), "--format", "json").stdout
         )
         assert again["total"] == 0
         assert again["erased"] == []
@@ -745,7 +733,7 @@ def test_an_interrupted_batch_of_another_store_is_finished_and_audited_once(
         erased_already = interrupted if crash == "after-erasing" else 0
         assert files_left == count(many.before, "files") - erased_already
 
-    result = cli("sweep", "-w", root, "--now", NOW.isoformat(), "--format", "json")
+    result = run("sweep", "-w", root, "--now", NOW.isoformat(), "--format", "json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["recovered"] == interrupted
@@ -758,7 +746,7 @@ def test_an_interrupted_batch_of_another_store_is_finished_and_audited_once(
         ]
         assert [e.details["count"] for e in recovered] == [interrupted]
         assert ws.verify_audit().ok
-    text = cli("sweep", "-w", root, "--now", NOW.isoformat())
+    text = run("sweep", "-w", root, "--now", NOW.isoformat())
     assert "finished" not in text.stdout  # nothing left to recover
 
 

@@ -1,0 +1,56 @@
+"""Helpers shared by the tests: the CLI through click's runner and as a process.
+
+Imported as ``from helpers import ...`` (tests/ is on ``sys.path`` because of
+tests/conftest.py, as for caldav_server.py and tryton_server.py).
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from praclox_privacy.cli import main
+
+# -- the CLI through click's runner --------------------------------------------------------
+
+
+def run(*args: str | Path, input: str | None = None) -> Result:
+    """Run ``praclox-privacy ARGS`` through click's runner; exceptions propagate."""
+    return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+def ok(*args: str | Path, input: str | None = None) -> Result:
+    """Run ``praclox-privacy ARGS`` like :func:`run` and assert that it exits 0."""
+    result = run(*args, input=input)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+# -- the CLI as a real process -------------------------------------------------------------
+
+
+def cli_command() -> list[str]:
+    """The installed console script beside this interpreter, else the same entry point."""
+    script = shutil.which("praclox-privacy", path=str(Path(sys.executable).parent))
+    if script is not None:
+        return [script]
+    return [sys.executable, "-c", "from praclox_privacy.cli import main; main()"]
+
+
+def run_process(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``praclox-privacy ARGS`` as a process without a terminal, UTF-8, no colour."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"}
+    return subprocess.run(
+        [*cli_command(), *(str(a) for a in args)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
