@@ -1,4 +1,5 @@
-"""Helpers shared by the tests: the CLI through click's runner and as a process.
+"""Helpers shared by the tests: the CLI (through click's runner and as a process), new
+workspaces and a fake clock.
 
 Imported as ``from helpers import ...`` (tests/ is on ``sys.path`` because of
 tests/conftest.py, as for caldav_server.py and tryton_server.py).
@@ -8,11 +9,13 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from click.testing import CliRunner, Result
 
 from praclox_privacy.cli import main
+from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
 
 # -- the CLI through click's runner --------------------------------------------------------
 
@@ -54,3 +57,29 @@ def run_process(*args: str | Path, cwd: Path | None = None) -> subprocess.Comple
         check=False,
         stdin=subprocess.DEVNULL,
     )
+
+
+# -- workspaces ----------------------------------------------------------------------------
+
+
+def append_config(root: Path, text: str) -> None:
+    """Append ``text`` (TOML) to the configuration file of the workspace at ``root``."""
+    with (root / CONFIG_NAME).open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def new_workspace(root: Path, config: str = "") -> Path:
+    """``Workspace.init`` at ``root``, with ``config`` appended to its configuration file."""
+    Workspace.init(root)
+    append_config(root, config)
+    return root
+
+
+class Clock:
+    """A fake clock for ``Workspace.open(clock=...)``: it says ``now`` until a test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from helpers import ok, run
+from helpers import append_config, ok, run
 
 pytestmark = pytest.mark.promise("S8")
 
@@ -105,9 +105,7 @@ def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 
 def _add_agenda(root: Path, table: dict[str, object]) -> None:
-    config = root / "praclox-privacy.toml"
-    text = config.read_text(encoding="utf-8")
-    config.write_text(text + "\n" + tomli_w.dumps({"stores": {"agenda": table}}), "utf-8")
+    append_config(root, "\n" + tomli_w.dumps({"stores": {"agenda": table}}))
 
 
 def test_S8_agenda_sync_twice_then_erasure(workspace: Path, radicale: object) -> None:

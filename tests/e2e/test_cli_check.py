@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run, run_process
+from helpers import append_config, run, run_process
 from praclox_privacy.domain.findings import CHECKS
-from praclox_privacy.services.workspace import CONFIG_NAME, Workspace
+from praclox_privacy.services.workspace import Workspace
 
 COLLECTED = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 CLOSED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -25,12 +25,7 @@ def root(tmp_path: Path) -> Path:
         ws.add_subject(["website_user"], subject_id="web-1", email="web@example.nl")
         ws.record_event("web-1", "account_closed", CLOSED)
     (folder / "privacy.en.md").write_text("# An old statement\n", encoding="utf-8")
-    config = folder / CONFIG_NAME
-    config.write_text(
-        config.read_text(encoding="utf-8")
-        + '\n[check]\nstatement = "privacy.en.md"\nstatement_lang = "en"\n',
-        encoding="utf-8",
-    )
+    append_config(folder, '\n[check]\nstatement = "privacy.en.md"\nstatement_lang = "en"\n')
     return folder
 
 

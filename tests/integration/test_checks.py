@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from helpers import run
+from helpers import append_config, run
 from praclox_privacy.domain.periods import Period
 from praclox_privacy.formats.documents.register import build_register
 from praclox_privacy.formats.documents.statement import render_statement
@@ -58,11 +58,6 @@ def only_failure(data: dict[str, Any]) -> str:
 
 def opened(root: Path, at: datetime = COLLECTED) -> Workspace:
     return Workspace.open(root, clock=lambda: at)
-
-
-def append_config(root: Path, text: str) -> None:
-    path = root / CONFIG_NAME
-    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
 
 
 def populate(root: Path) -> None:

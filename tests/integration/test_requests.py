@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import praclox_privacy
+from helpers import new_workspace
 from praclox_privacy import Consent, Evidence, Item, ItemKey, RetentionAction
 from praclox_privacy.domain.requests import Identity, RequestRefused, RequestStatus, RequestType
 from praclox_privacy.domain.restrictions import ProcessingRestricted
@@ -101,11 +102,7 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    Workspace.init(root)
-    with (root / CONFIG_NAME).open("a", encoding="utf-8") as handle:
-        handle.write(EXTRA)
-    return root
+    return new_workspace(tmp_path / "ws", EXTRA)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import sqlalchemy as sa
 
-from helpers import cli_command, run
+from helpers import append_config, cli_command, new_workspace, run
 from praclox_privacy import Consent, Evidence, Item, decide
 from praclox_privacy.domain.policy import RetentionAction
 from praclox_privacy.formats.policy import default_policy_text
@@ -320,9 +320,7 @@ with Workspace.open(sys.argv[1]) as ws:
 
 def build_many(root: Path) -> None:
     """300 applicants (9 in 10 due at NOW), 3 items in `main` and 2 in `files` each."""
-    Workspace.init(root)
-    with (root / CONFIG_NAME).open("a", encoding="utf-8") as handle:
-        handle.write(FILES)
+    new_workspace(root, FILES)
     ids = [f"a{i:03d}" for i in range(SUBJECT_COUNT)]
     with Workspace.open(root) as ws:
         for n, sid in enumerate(ids):
@@ -543,9 +541,7 @@ DOWN = "postgresql+psycopg://nobody@127.0.0.1:1/none"
 
 def two_store_workspace(root: Path, extra: str = "") -> Path:
     """`main` and `files`, with a due applicant ann (2 + 2 items) and a kept one bob."""
-    Workspace.init(root)
-    with (root / CONFIG_NAME).open("a", encoding="utf-8") as handle:
-        handle.write(FILES + extra)
+    new_workspace(root, FILES + extra)
     with Workspace.open(root) as ws:
         for sid, rejected in (("ann", N_4M), ("bob", N_1M)):
             ws.add_subject(["applicant"], subject_id=sid)
@@ -660,8 +656,7 @@ def test_anonymise_replaces_values_keeps_the_items_and_never_repeats(tmp_path: P
     policy.write_text(anonymise_accounts(policy.read_text(encoding="utf-8")), encoding="utf-8")
     assert run("policy", "check", policy).exit_code == 0
     assert run("init", root, "--policy", "policy.toml").exit_code == 0
-    with (root / CONFIG_NAME).open("a", encoding="utf-8") as handle:
-        handle.write(FILES)
+    append_config(root, FILES)
     account = [("name", "Zoë"), ("email", "zoe@example.org")]
     with Workspace.open(root) as ws:
         for sid in ("zoe", "max"):

@@ -13,6 +13,7 @@ pytest.importorskip("httpx")
 
 import tomli_w
 
+from helpers import new_workspace
 from praclox_privacy import default_policy
 from praclox_privacy.domain.errors import WorkspaceError
 from praclox_privacy.domain.policy import Policy, RetentionAction
@@ -448,10 +449,7 @@ def test_password_from_the_environment(tryton: Tryton, monkeypatch: pytest.Monke
 
 
 def _open(root: Path, table: dict[str, Any]) -> Workspace:
-    Workspace.init(root)
-    config = root / "praclox-privacy.toml"
-    text = config.read_text(encoding="utf-8")
-    config.write_text(text + "\n" + tomli_w.dumps({"stores": {"crm": table}}), encoding="utf-8")
+    new_workspace(root, "\n" + tomli_w.dumps({"stores": {"crm": table}}))
     return Workspace.open(root)
 
 

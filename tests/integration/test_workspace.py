@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from helpers import new_workspace
 from praclox_privacy.domain.errors import InvalidValue, PolicyError, WorkspaceError
 from praclox_privacy.domain.records import Item, ItemKey
 from praclox_privacy.formats.items import ImportFormatError
@@ -28,11 +29,7 @@ def clock() -> datetime:
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     """A workspace made by ``init``, with a second store: ``archive`` (files)."""
-    root = tmp_path / "ws"
-    Workspace.init(root)
-    with (root / CONFIG_NAME).open("a", encoding="utf-8") as handle:
-        handle.write(ARCHIVE)
-    return root
+    return new_workspace(tmp_path / "ws", ARCHIVE)
 
 
 @pytest.fixture
