@@ -1,14 +1,16 @@
 """Helpers shared by the tests: the CLI (through click's runner and as a process), new
-workspaces and a fake clock.
+workspaces, item files and a fake clock.
 
 Imported as ``from helpers import ...`` (tests/ is on ``sys.path`` because of
 tests/conftest.py, as for caldav_server.py and tryton_server.py).
 """
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -73,6 +75,27 @@ def new_workspace(root: Path, config: str = "") -> Path:
     Workspace.init(root)
     append_config(root, config)
     return root
+
+
+def write_items(path: Path, rows: Iterable[tuple[str, str, str, str, datetime]]) -> Path:
+    """Write (subject_id, category, field, value, collected_at) rows as a JSON Lines file."""
+    path.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "subject_id": s,
+                    "category": c,
+                    "field": f,
+                    "value": v,
+                    "collected_at": at.isoformat(),
+                }
+            )
+            + "\n"
+            for s, c, f, v, at in rows
+        ),
+        encoding="utf-8",
+    )
+    return path
 
 
 class Clock:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from helpers import ok, run
+from helpers import ok, run, write_items
 from praclox_privacy.services.workspace import Workspace
 
 NOW = "2026-03-02T10:00:00+01:00"
@@ -56,23 +56,7 @@ def root(tmp_path: Path) -> Path:
         ("jan", "website_account", "email", "jan@example.org"),
         ("web", "website_account", "email", "web@example.org"),
     ]
-    items = tmp_path / "items.jsonl"
-    items.write_text(
-        "".join(
-            json.dumps(
-                {
-                    "subject_id": s,
-                    "category": c,
-                    "field": f,
-                    "value": v,
-                    "collected_at": COLLECTED.isoformat(),
-                }
-            )
-            + "\n"
-            for s, c, f, v in rows
-        ),
-        encoding="utf-8",
-    )
+    items = write_items(tmp_path / "items.jsonl", [(*row, COLLECTED) for row in rows])
     ok("data", "import", items, "-w", root)
     return root
 

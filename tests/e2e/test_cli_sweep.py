@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from helpers import ok, run, run_process
+from helpers import ok, run, run_process, write_items
 from praclox_privacy import Consent, Evidence, default_policy
 from praclox_privacy.services.workspace import Workspace
 
@@ -59,22 +59,7 @@ def import_items(
 ) -> Result:
     """Import (subject, category, field, value, collected_at) rows as a JSON Lines file."""
     path = root.parent / f"items-{len(list(root.parent.glob('items-*')))}.jsonl"
-    path.write_text(
-        "".join(
-            json.dumps(
-                {
-                    "subject_id": s,
-                    "category": c,
-                    "field": f,
-                    "value": v,
-                    "collected_at": at.isoformat(),
-                }
-            )
-            + "\n"
-            for s, c, f, v, at in rows
-        ),
-        encoding="utf-8",
-    )
+    write_items(path, rows)
     result = run("data", "import", path, "-w", root)
     assert result.exit_code == expect, result.output
     return result
