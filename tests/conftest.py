@@ -18,11 +18,14 @@ def servers_required() -> bool:
     return os.environ.get("PRACLOX_REQUIRE_SERVERS") == "1"
 
 
-def missing(reason: str) -> None:
-    """Skip (or, with PRACLOX_REQUIRE_SERVERS=1, fail) a test whose server is missing."""
+def missing(reason: str, *, module_level: bool = False) -> None:
+    """Skip (or, with PRACLOX_REQUIRE_SERVERS=1, fail) a test whose server is missing.
+
+    With ``module_level``, called while a test module is imported: the whole module.
+    """
     if servers_required():
-        pytest.fail(f"{reason} (PRACLOX_REQUIRE_SERVERS=1)")
-    pytest.skip(reason)
+        pytest.fail(f"{reason} (PRACLOX_REQUIRE_SERVERS=1)", pytrace=not module_level)
+    pytest.skip(reason, allow_module_level=module_level)
 
 
 def _scratch_database(admin_url: str, label: str) -> Iterator[str]:

@@ -1,5 +1,5 @@
 """Helpers shared by the tests: the CLI (through click's runner and as a process), new
-workspaces, item files and a fake clock.
+workspaces, item files, a fake clock, and the processes of test servers.
 
 Imported as ``from helpers import ...`` (tests/ is on ``sys.path`` because of
 tests/conftest.py, as for caldav_server.py and tryton_server.py).
@@ -8,6 +8,7 @@ tests/conftest.py, as for caldav_server.py and tryton_server.py).
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -106,3 +107,24 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+# -- test servers on the loopback interface ------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (now)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def stop_process(process: "subprocess.Popen[bytes]") -> None:
+    """Terminate a server process, and kill it if it has not stopped after 10 seconds."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

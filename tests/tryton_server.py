@@ -18,7 +18,6 @@ import itertools
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -29,16 +28,10 @@ from typing import Any
 import attrs
 
 from conftest import missing
+from helpers import free_port, stop_process
 
 DATABASE = "praclox"
 ADMIN = "admin"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _script(name: str) -> str | None:
@@ -168,7 +161,7 @@ def tryton_server(root: Path) -> Iterator[Tryton]:
     assert admin_script is not None
     assert server_script is not None
     root.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     config = root / "trytond.conf"
     config.write_text(
         f"[database]\nuri = sqlite://\npath = {root}\n[web]\nlisten = 127.0.0.1:{port}\n",
@@ -224,12 +217,7 @@ def tryton_server(root: Path) -> Iterator[Tryton]:
     finally:
         if rpc is not None:
             rpc.close()
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
 
 

@@ -5,7 +5,6 @@ standard library's SMTP client; the server is aiosmtpd, started by a fixture on 
 """
 
 import email
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 import praclox_privacy
-from helpers import Clock, append_config
+from helpers import Clock, append_config, free_port
 from praclox_privacy.domain.guards import DisclosureStatus
 from praclox_privacy.plugins import make_plugin_manager
 from praclox_privacy.services import disclosure
@@ -41,12 +40,6 @@ class Inbox:
             )
         )
         return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
