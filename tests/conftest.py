@@ -1,4 +1,5 @@
-"""Shared fixtures: real database servers (skipped, or failed in CI, when missing)."""
+"""Shared fixtures: the default policy, and real database servers (skipped, or failed in CI,
+when missing)."""
 
 import os
 import secrets
@@ -6,12 +7,20 @@ from collections.abc import Iterator
 
 import pytest
 
+from praclox_privacy import Policy, default_policy
+
 PG_ADMIN_URL = os.environ.get(
     "PRACLOX_TEST_POSTGRESQL", "postgresql+psycopg://root@127.0.0.1:5432/test"
 )
 MARIADB_ADMIN_URL = os.environ.get(
     "PRACLOX_TEST_MARIADB", "mariadb+pymysql://root@127.0.0.1:3306/test"
 )
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    """The shipped default policy, one per test module."""
+    return default_policy()
 
 
 def servers_required() -> bool:
