@@ -1,5 +1,6 @@
 """Helpers shared by the tests: the CLI (through click's runner and as a process), new
-workspaces, item files, a fake clock, and the processes of test servers.
+workspaces and configurations of SQL stores, item files, a fake clock, and the processes
+of test servers.
 
 Imported as ``from helpers import ...`` (tests/ is on ``sys.path`` because of
 tests/conftest.py, as for caldav_server.py and tryton_server.py).
@@ -7,6 +8,7 @@ tests/conftest.py, as for caldav_server.py and tryton_server.py).
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -76,6 +78,31 @@ def new_workspace(root: Path, config: str = "") -> Path:
     Workspace.init(root)
     append_config(root, config)
     return root
+
+
+# -- configurations of SQL stores ----------------------------------------------------------
+
+
+def table_prefix() -> str:
+    """A table prefix of its own, so that stores sharing a database keep apart."""
+    return f"t{secrets.token_hex(4)}_"
+
+
+def sql_config(primary_url: str, stores: str = "", policy: str = "default") -> str:
+    """A workspace configuration whose primary store ``main`` is SQL at ``primary_url``."""
+    return (
+        f'policy = "{policy}"\nprimary = "main"\ntimezone = "Europe/Amsterdam"\n\n'
+        f'[stores.main]\nplugin = "sql"\nurl = "{primary_url}"\n'
+        f'table_prefix = "{table_prefix()}"\n{stores}'
+    )
+
+
+def sql_store(name: str, url: str) -> str:
+    """The configuration of one more ``sql`` store ``name`` at ``url``, with its own tables."""
+    return f'\n[stores.{name}]\nplugin = "sql"\nurl = "{url}"\ntable_prefix = "{table_prefix()}"\n'
+
+
+# -- items and time ------------------------------------------------------------------------
 
 
 def write_items(path: Path, rows: Iterable[tuple[str, str, str, str, datetime]]) -> Path:

@@ -11,7 +11,6 @@ the erased subject returns only what a legal hold keeps.
 
 import itertools
 import json
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import praclox_privacy
-from helpers import new_workspace
+from helpers import new_workspace, sql_config, sql_store
 from praclox_privacy import Consent, Evidence, Item, ItemKey, RetentionAction
 from praclox_privacy.domain.requests import Identity, RequestRefused, RequestStatus, RequestType
 from praclox_privacy.domain.restrictions import ProcessingRestricted
@@ -66,22 +65,6 @@ EXTRA = (
     '\n[stores.scratch]\nplugin = "memory"\n'
 )
 UUID = "a7551968-d5d6-44b2-9831-815ac9017798"
-
-
-def prefix() -> str:
-    return f"r{secrets.token_hex(3)}_"
-
-
-def config(primary_url: str, stores: str = "") -> str:
-    return (
-        'policy = "default"\nprimary = "main"\ntimezone = "Europe/Amsterdam"\n\n'
-        f'[stores.main]\nplugin = "sql"\nurl = "{primary_url}"\ntable_prefix = "{prefix()}"\n'
-        f"{stores}"
-    )
-
-
-def sql_store(name: str, url: str) -> str:
-    return f'\n[stores.{name}]\nplugin = "sql"\nurl = "{url}"\ntable_prefix = "{prefix()}"\n'
 
 
 @attrs.define
@@ -673,7 +656,7 @@ def server_root(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     url = request.getfixturevalue(f"{request.param}_url")
     root = tmp_path / request.param
     root.mkdir()
-    (root / CONFIG_NAME).write_text(config(url, EXTRA), encoding="utf-8")
+    (root / CONFIG_NAME).write_text(sql_config(url, EXTRA), encoding="utf-8")
     return root
 
 
@@ -733,7 +716,7 @@ def every_store(
 ) -> Iterator[Workspace]:
     root = tmp_path_factory.mktemp("every-store")
     stores = EXTRA + sql_store("pg", postgresql_url) + sql_store("maria", mariadb_url)
-    (root / CONFIG_NAME).write_text(config("sqlite:///main.db", stores), encoding="utf-8")
+    (root / CONFIG_NAME).write_text(sql_config("sqlite:///main.db", stores), encoding="utf-8")
     with Workspace.open(root, clock=lambda: NOW) as ws:
         yield ws
 

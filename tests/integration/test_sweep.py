@@ -8,7 +8,6 @@ anonymisation; (f) batches of a non-primary store interrupted after their intent
 import json
 import os
 import random
-import secrets
 import shutil
 import signal
 import subprocess
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import sqlalchemy as sa
 
-from helpers import append_config, cli_command, new_workspace, run
+from helpers import append_config, cli_command, new_workspace, run, sql_config, sql_store
 from praclox_privacy import Consent, Evidence, Item, decide
 from praclox_privacy.domain.policy import RetentionAction
 from praclox_privacy.formats.policy import default_policy_text
@@ -44,22 +43,6 @@ Snapshot = dict[str, dict[str, list[tuple[str, str, str, datetime]]]]
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def config(primary_url: str, stores: str = "", policy: str = "default") -> str:
-    return (
-        f'policy = "{policy}"\nprimary = "main"\ntimezone = "Europe/Amsterdam"\n\n'
-        f'[stores.main]\nplugin = "sql"\nurl = "{primary_url}"\n'
-        f'table_prefix = "{prefix()}"\n{stores}'
-    )
-
-
-def prefix() -> str:
-    return f"t{secrets.token_hex(4)}_"
-
-
-def sql_store(name: str, url: str) -> str:
-    return f'\n[stores.{name}]\nplugin = "sql"\nurl = "{url}"\ntable_prefix = "{prefix()}"\n'
 
 
 def anonymise_accounts(policy_text: str) -> str:
@@ -232,7 +215,7 @@ def every_store(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     root = tmp_path / "ws"
     root.mkdir()
     (root / "policy.toml").write_text(anonymise_accounts(default_policy_text()), encoding="utf-8")
-    (root / CONFIG_NAME).write_text(config(urls[primary], others, "policy.toml"), "utf-8")
+    (root / CONFIG_NAME).write_text(sql_config(urls[primary], others, "policy.toml"), "utf-8")
     return root
 
 
@@ -484,7 +467,7 @@ def lock_workspace(tmp_path: Path, request: pytest.FixtureRequest, backend: str)
         url = request.getfixturevalue(url)
     root = tmp_path / "ws"
     root.mkdir()
-    (root / CONFIG_NAME).write_text(config(url), encoding="utf-8")
+    (root / CONFIG_NAME).write_text(sql_config(url), encoding="utf-8")
     with Workspace.open(root) as ws:
         ws.add_subject(["applicant"], subject_id="ann")
         ws.record_event("ann", "rejected", N_4M)
