@@ -1,8 +1,8 @@
 """A real Radicale CalDAV server for the tests: started on a free loopback port, stopped after.
 
 Used by tests/integration/test_caldav_store.py and tests/e2e/test_cli_agenda.py through
-:func:`radicale_server` (tests/ is on ``sys.path`` because of tests/conftest.py). When
-Radicale is not installed or does not start, the test is skipped (or fails with
+the ``radicale`` fixture of tests/conftest.py, one server per test module. When Radicale
+is not installed or does not start, the test is skipped (or fails with
 PRACLOX_REQUIRE_SERVERS=1), like the database servers in conftest.py.
 """
 

@@ -1,7 +1,6 @@
 """`praclox-privacy agenda` and `agenda sync`, through click's runner (S8)."""
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -93,15 +92,6 @@ def test_agenda_sync_without_a_caldav_store_says_so(workspace: Path) -> None:
 
 
 # -- with a real Radicale ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    pytest.importorskip("caldav")
-    from caldav_server import radicale_server
-
-    with radicale_server(tmp_path_factory.mktemp("radicale")) as server:
-        yield server
 
 
 def _add_agenda(root: Path, table: dict[str, object]) -> None:

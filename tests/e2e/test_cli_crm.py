@@ -3,7 +3,6 @@ end to end through the CLI, against a real trytond."""
 
 import importlib.metadata
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +14,7 @@ import tomli_w
 
 from helpers import ok, run
 from praclox_privacy.services.workspace import Workspace
-from tryton_server import Tryton, shared_tryton
-
-
-@pytest.fixture(scope="session")
-def tryton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tryton]:
-    with shared_tryton(tmp_path_factory.mktemp("tryton")) as server:
-        yield server
+from tryton_server import Tryton
 
 
 def _configure(root: Path, table: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ icalendar = pytest.importorskip("icalendar")
 
 import tomli_w  # noqa: E402
 
-from caldav_server import Radicale, radicale_server  # noqa: E402
+from caldav_server import Radicale  # noqa: E402
 from helpers import new_workspace  # noqa: E402
 from praclox_privacy.domain.agenda import LeapDay  # noqa: E402
 from praclox_privacy.domain.policy import Policy, RetentionAction  # noqa: E402
@@ -30,12 +30,6 @@ from praclox_privacy.testing import StoreContract, make_item, relation_types_of 
 
 NOW = datetime(2026, 12, 20, 9, 0, tzinfo=UTC)
 COLLECTED = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
-    with radicale_server(tmp_path_factory.mktemp("radicale")) as server:
-        yield server
 
 
 _calendars = itertools.count()

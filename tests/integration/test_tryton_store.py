@@ -32,13 +32,7 @@ from praclox_privacy.stores.tryton import TrytonSettings
 from praclox_privacy.stores.tryton.client import TrytonLoginFailed
 from praclox_privacy.stores.tryton.store import TrytonStore
 from praclox_privacy.testing import StoreContract, make_item, relation_types_of
-from tryton_server import ADMIN, Tryton, shared_tryton
-
-
-@pytest.fixture(scope="session")
-def tryton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tryton]:
-    with shared_tryton(tmp_path_factory.mktemp("tryton")) as server:
-        yield server
+from tryton_server import ADMIN, Tryton
 
 
 def _settings(tryton: Tryton, relation_types: dict[str, str], **extra: Any) -> TrytonSettings:
