@@ -1,8 +1,8 @@
 """A real Radicale CalDAV server for the tests: started on a free loopback port, stopped after.
 
 Used by tests/integration/test_caldav_store.py and tests/e2e/test_cli_agenda.py through
-:func:`radicale_server` (tests/ is on ``sys.path`` because of tests/conftest.py). When
-Radicale is not installed or does not start, the test is skipped (or fails with
+the ``radicale`` fixture of tests/conftest.py, one server per test module. When Radicale
+is not installed or does not start, the test is skipped (or fails with
 PRACLOX_REQUIRE_SERVERS=1), like the database servers in conftest.py.
 """
 
@@ -19,6 +19,7 @@ from pathlib import Path
 import attrs
 
 from conftest import missing
+from helpers import free_port, stop_process
 
 USER = "praclox"
 
@@ -45,13 +46,6 @@ class Radicale:
         }
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _answers(port: int) -> bool:
     with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
         return True
@@ -66,7 +60,7 @@ def radicale_server(root: Path) -> Iterator[Radicale]:
     root.mkdir(parents=True, exist_ok=True)
     password = secrets.token_hex(8)
     (root / "users").write_text(f"{USER}:{password}\n", encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     config = root / "config"
     config.write_text(
         "[server]\n"
@@ -98,10 +92,5 @@ def radicale_server(root: Path) -> Iterator[Radicale]:
             time.sleep(0.05)
         yield Radicale(f"http://127.0.0.1:{port}/", USER, password, root, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()

@@ -2,10 +2,10 @@
 trytond on a free loopback port, stopped after.
 
 Used by tests/integration/test_tryton_store.py and tests/e2e/test_cli_crm.py through
-:func:`shared_tryton`: the server starts once per test session, whichever module needs
-it first, and stops when the last module using it is done. Tests keep apart by using
-party categories of their own (:meth:`Tryton.categories`). When trytond is not installed
-or does not start, the test is skipped (or fails with PRACLOX_REQUIRE_SERVERS=1).
+the ``tryton`` fixture of tests/conftest.py: the server starts once per test session,
+when a test first needs it, and stops at the end of the session. Tests keep apart by
+using party categories of their own (:meth:`Tryton.categories`). When trytond is not
+installed or does not start, the test is skipped (or fails with PRACLOX_REQUIRE_SERVERS=1).
 
 :class:`Rpc` is a minimal JSON-RPC caller of its own, so the tests set up and check
 Tryton's records independently of the client under test.
@@ -18,7 +18,6 @@ import itertools
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -29,16 +28,10 @@ from typing import Any
 import attrs
 
 from conftest import missing
+from helpers import free_port, stop_process
 
 DATABASE = "praclox"
 ADMIN = "admin"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _script(name: str) -> str | None:
@@ -168,7 +161,7 @@ def tryton_server(root: Path) -> Iterator[Tryton]:
     assert admin_script is not None
     assert server_script is not None
     root.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     config = root / "trytond.conf"
     config.write_text(
         f"[database]\nuri = sqlite://\npath = {root}\n[web]\nlisten = 127.0.0.1:{port}\n",
@@ -224,30 +217,5 @@ def tryton_server(root: Path) -> Iterator[Tryton]:
     finally:
         if rpc is not None:
             rpc.close()
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
-
-
-_shared: dict[str, Any] = {"users": 0}
-
-
-@contextlib.contextmanager
-def shared_tryton(root: Path) -> Iterator[Tryton]:
-    """The session's one Tryton server: started by the first user, stopped by the last."""
-    if _shared["users"] == 0:
-        stack = contextlib.ExitStack()
-        _shared["server"] = stack.enter_context(tryton_server(root))
-        _shared["stack"] = stack
-    _shared["users"] += 1
-    try:
-        yield _shared["server"]
-    finally:
-        _shared["users"] -= 1
-        if _shared["users"] == 0:
-            _shared.pop("server")
-            _shared.pop("stack").close()

@@ -7,14 +7,22 @@ own subprocess so peak memory (ru_maxrss) is that of the import alone.
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import (
+    batches,
+    bulk_ledger,
+    insert_subjects,
+    peak_mb,
+    run_json,
+    run_side_if_asked,
+    scratch_postgresql,
+)
 
 N_ITEMS = int(os.environ.get("BENCH_ITEMS", "1000000"))
 PER_SUBJECT = 10
@@ -44,14 +52,6 @@ CATEGORIES = [
 ]
 
 
-def peak_mb() -> float:
-    """This process's peak resident memory (VmHWM; unlike ru_maxrss, reset by exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def make_file(path: Path, n: int) -> None:
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     with path.open("w", encoding="utf-8") as f:
@@ -74,23 +74,10 @@ def make_file(path: Path, n: int) -> None:
 
 def register_subjects(url: str, n_subjects: int, root: Path) -> None:
     """Set up the ledger in bulk (not measured): subjects p0..pN as contact persons."""
-    from praclox_privacy.services.workspace import Workspace
-
-    Workspace.init(root, url=url)
-    with Workspace.open(root) as ws:
-        t = ws.ledger.database.tables
+    with bulk_ledger(root, url) as (db, conn):
         now = datetime.now(UTC)
-        with ws.ledger.database.begin() as conn:
-            for start in range(0, n_subjects, 20000):
-                ids = range(start, min(start + 20000, n_subjects))
-                conn.execute(
-                    t.subjects.insert(),
-                    [{"id": f"p{i}", "organisation": None, "created_at": now} for i in ids],
-                )
-                conn.execute(
-                    t.relations.insert(),
-                    [{"subject_id": f"p{i}", "relation_type": "contact_person"} for i in ids],
-                )
+        for ids in batches(n_subjects, 20000):
+            insert_subjects(conn, db.tables, "contact_person", {f"p{i}": None for i in ids}, now)
 
 
 def run_library(root: str, data: str) -> dict[str, float]:
@@ -138,16 +125,11 @@ def run_baseline(db: str, data: str) -> dict[str, float]:
 
 
 def child(kind: str, *args: str) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, kind, *args], check=True, capture_output=True, text=True
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return run_json(__file__, kind, *args)
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] in ("library", "baseline"):
-        fn = run_library if sys.argv[1] == "library" else run_baseline
-        print(json.dumps(fn(*sys.argv[2:])))
+    if run_side_if_asked(run_library, run_baseline):
         return
     results: dict[str, object] = {"items": N_ITEMS}
     with tempfile.TemporaryDirectory() as tmp:
@@ -169,24 +151,6 @@ def main() -> None:
                 register_subjects(url, N_ITEMS // PER_SUBJECT, pg_root)
                 results["postgresql_library"] = child("library", str(pg_root), str(data))
     print(json.dumps(results))
-
-
-@contextmanager
-def scratch_postgresql(admin_url: str, tag: str = "") -> Iterator[str]:
-    """A throw-away database on the server of ``admin_url``, dropped afterwards."""
-    import sqlalchemy as sa
-
-    url = sa.make_url(admin_url)
-    name = f"praclox_bench_{os.getpid()}{tag}"
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-        engine.dispose()
 
 
 if __name__ == "__main__":

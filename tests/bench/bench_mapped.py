@@ -10,7 +10,6 @@ SQLite always; PostgreSQL too with BENCH_POSTGRESQL set (an admin URL).
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_import import peak_mb, scratch_postgresql
+from common import batches, peak_mb, run_json, run_side_if_asked, scratch_postgresql
 
 N_ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -61,7 +60,7 @@ def build(url: str) -> None:
     )
     metadata.create_all(engine)
     with engine.begin() as conn:
-        for start in range(0, N_ROWS, 50_000):
+        for ids in batches(N_ROWS, 50_000):
             conn.execute(
                 t.insert(),
                 [
@@ -73,7 +72,7 @@ def build(url: str) -> None:
                         "applied_at": APPLIED,
                         "rejected_at": OLD if i % 2 == 0 else None,
                     }
-                    for i in range(start, min(start + 50_000, N_ROWS))
+                    for i in ids
                 ],
             )
     engine.dispose()
@@ -121,16 +120,11 @@ def run_baseline(url: str) -> dict[str, float]:
 
 
 def child(kind: str, arg: str) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, kind, arg], check=True, capture_output=True, text=True
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return run_json(__file__, kind, arg)
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] in ("library", "baseline"):
-        fn = run_library if sys.argv[1] == "library" else run_baseline
-        print(json.dumps(fn(sys.argv[2])))
+    if run_side_if_asked(run_library, run_baseline):
         return
     results: dict[str, object] = {"rows": N_ROWS}
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,7 +20,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_import import scratch_postgresql
+from common import (
+    batches,
+    bulk_ledger,
+    insert_events,
+    insert_items,
+    insert_subjects,
+    scratch_postgresql,
+)
 
 N_ITEMS = int(os.environ.get("BENCH_ITEMS", "1000000"))
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "25"))
@@ -45,61 +52,24 @@ FIELDS = [
 
 def build(root: Path, url: str) -> None:
     """The ledger and items in bulk, straight into the tables (setup, not measured)."""
-    from praclox_privacy.services.workspace import Workspace
-
-    Workspace.init(root, url=url)
-    persons = N_ITEMS // PER_SUBJECT
-    with Workspace.open(root) as ws:
-        t = ws.ledger.database.tables
-        with ws.ledger.database.begin() as conn:
-            conn.execute(
-                t.subjects.insert(),
+    with bulk_ledger(root, url) as (db, conn):
+        t = db.tables
+        insert_subjects(conn, t, "client", {f"c{i}": None for i in range(CLIENTS)}, COLLECTED)
+        for ids in batches(N_ITEMS // PER_SUBJECT, 10000):
+            persons = {f"p{i}": f"c{i % CLIENTS}" for i in ids}
+            insert_subjects(conn, t, "contact_person", persons, COLLECTED)
+            insert_events(conn, t, [f"p{i}" for i in ids if i % 2 == 0], "relation_ended", ENDED)
+            insert_items(
+                conn,
+                t,
                 [
-                    {"id": f"c{i}", "organisation": None, "created_at": COLLECTED}
-                    for i in range(CLIENTS)
+                    (f"p{i}", category, field, f"{field} of person {i}")
+                    for i in ids
+                    for category, field in FIELDS
                 ],
+                COLLECTED,
             )
-            conn.execute(
-                t.relations.insert(),
-                [{"subject_id": f"c{i}", "relation_type": "client"} for i in range(CLIENTS)],
-            )
-            for start in range(0, persons, 10000):
-                ids = range(start, min(start + 10000, persons))
-                conn.execute(
-                    t.subjects.insert(),
-                    [
-                        {"id": f"p{i}", "organisation": f"c{i % CLIENTS}", "created_at": COLLECTED}
-                        for i in ids
-                    ],
-                )
-                conn.execute(
-                    t.relations.insert(),
-                    [{"subject_id": f"p{i}", "relation_type": "contact_person"} for i in ids],
-                )
-                conn.execute(
-                    t.events.insert(),
-                    [
-                        {"subject_id": f"p{i}", "name": "relation_ended", "at": ENDED}
-                        for i in ids
-                        if i % 2 == 0
-                    ],
-                )
-                conn.execute(
-                    t.items.insert(),
-                    [
-                        {
-                            "subject_id": f"p{i}",
-                            "category": category,
-                            "field": field,
-                            "value": f"{field} of person {i}",
-                            "collected_at": COLLECTED,
-                            "purposes": "",
-                        }
-                        for i in ids
-                        for category, field in FIELDS
-                    ],
-                )
-            ws.ledger.database.refresh_statistics(conn)
+        db.refresh_statistics(conn)
 
 
 def measure(root: Path) -> dict[str, object]:

@@ -8,7 +8,6 @@ its own process so peak memory (ru_maxrss) is the sweep's alone.
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -16,7 +15,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_import import peak_mb, scratch_postgresql
+from common import (
+    batches,
+    bulk_ledger,
+    insert_events,
+    insert_items,
+    insert_subjects,
+    peak_mb,
+    run_json,
+    run_side_if_asked,
+    scratch_postgresql,
+)
 
 N_ITEMS = int(os.environ.get("BENCH_ITEMS", "1000000"))
 PER_SUBJECT = 10
@@ -27,46 +36,21 @@ COLLECTED = NOW - timedelta(days=300)
 
 def build(root: Path, url: str) -> None:
     """A workspace with N/10 applicants, every other one rejected long ago (setup)."""
-    from praclox_privacy.services.workspace import Workspace
-
-    Workspace.init(root, url=url)
-    subjects = N_ITEMS // PER_SUBJECT
-    with Workspace.open(root) as ws:
-        t = ws.ledger.database.tables
-        with ws.ledger.database.begin() as conn:
-            for start in range(0, subjects, 10000):
-                ids = range(start, min(start + 10000, subjects))
-                conn.execute(
-                    t.subjects.insert(),
-                    [{"id": f"a{i}", "organisation": None, "created_at": COLLECTED} for i in ids],
-                )
-                conn.execute(
-                    t.relations.insert(),
-                    [{"subject_id": f"a{i}", "relation_type": "applicant"} for i in ids],
-                )
-                conn.execute(
-                    t.events.insert(),
-                    [
-                        {"subject_id": f"a{i}", "name": "rejected", "at": REJECTED}
-                        for i in ids
-                        if i % 2 == 0
-                    ],
-                )
-                conn.execute(
-                    t.items.insert(),
-                    [
-                        {
-                            "subject_id": f"a{i}",
-                            "category": "application",
-                            "field": f"f{k}",
-                            "value": f"value {i} {k}",
-                            "collected_at": COLLECTED,
-                            "purposes": "",
-                        }
-                        for i in ids
-                        for k in range(PER_SUBJECT)
-                    ],
-                )
+    with bulk_ledger(root, url) as (db, conn):
+        t = db.tables
+        for ids in batches(N_ITEMS // PER_SUBJECT, 10000):
+            insert_subjects(conn, t, "applicant", {f"a{i}": None for i in ids}, COLLECTED)
+            insert_events(conn, t, [f"a{i}" for i in ids if i % 2 == 0], "rejected", REJECTED)
+            insert_items(
+                conn,
+                t,
+                [
+                    (f"a{i}", "application", f"f{k}", f"value {i} {k}")
+                    for i in ids
+                    for k in range(PER_SUBJECT)
+                ],
+                COLLECTED,
+            )
 
 
 def run_library(root: str) -> dict[str, float]:
@@ -108,16 +92,11 @@ def run_baseline(root: str) -> dict[str, float]:
 
 
 def child(kind: str, root: Path) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, kind, str(root)], check=True, capture_output=True, text=True
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return run_json(__file__, kind, str(root))
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] in ("library", "baseline"):
-        fn = run_library if sys.argv[1] == "library" else run_baseline
-        print(json.dumps(fn(sys.argv[2])))
+    if run_side_if_asked(run_library, run_baseline):
         return
     results: dict[str, object] = {"items": N_ITEMS}
     with tempfile.TemporaryDirectory() as tmp:

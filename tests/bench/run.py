@@ -3,13 +3,14 @@
 Targets come from the issues; they are reported here, never asserted in unit tests.
 """
 
-import json
 import os
 import platform
-import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import run_json
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
@@ -36,33 +37,36 @@ def machine() -> str:
     )
 
 
-def sweep_rows(results: dict[str, object], erased: int) -> list[str]:
-    """Table rows of a sweep benchmark: the library and one DELETE, per backend."""
+IMPORT_RUNS = (
+    ("sqlite_library", "praclox-privacy, SQLite"),
+    ("sqlite_baseline", "plain sqlite3 executemany"),
+    ("postgresql_library", "praclox-privacy, PostgreSQL"),
+)
+SWEEP_RUNS = (
+    ("sqlite_library", "praclox-privacy sweep, SQLite"),
+    ("sqlite_baseline", "one DELETE, SQLite"),
+    ("postgresql_library", "praclox-privacy sweep, PostgreSQL"),
+    ("postgresql_baseline", "one DELETE, PostgreSQL"),
+)
+
+
+def table_rows(
+    results: dict[str, object], runs: tuple[tuple[str, str], ...], count: int
+) -> list[str]:
+    """Table rows (seconds, count per second, peak memory) of those (key, label) runs that ran."""
     rows = []
-    for key, label in (
-        ("sqlite_library", "praclox-privacy sweep, SQLite"),
-        ("sqlite_baseline", "one DELETE, SQLite"),
-        ("postgresql_library", "praclox-privacy sweep, PostgreSQL"),
-        ("postgresql_baseline", "one DELETE, PostgreSQL"),
-    ):
+    for key, label in runs:
         row = results.get(key)
         if isinstance(row, dict):
             rows.append(
-                f"| {label} | {row['seconds']:.2f} | {erased / row['seconds']:,.0f} | "
+                f"| {label} | {row['seconds']:.2f} | {count / row['seconds']:,.0f} | "
                 f"{row['peak_mb']:.0f} |"
             )
     return rows
 
 
 def run(script: str) -> dict[str, object]:
-    out = subprocess.run(
-        [sys.executable, str(HERE / script)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ},
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return run_json(str(HERE / script))
 
 
 def main() -> None:
@@ -92,17 +96,7 @@ def main() -> None:
         "| run | seconds | items/s | peak memory (MB) |",
         "|---|---:|---:|---:|",
     ]
-    for key, label in (
-        ("sqlite_library", "praclox-privacy, SQLite"),
-        ("sqlite_baseline", "plain sqlite3 executemany"),
-        ("postgresql_library", "praclox-privacy, PostgreSQL"),
-    ):
-        row = imp.get(key)
-        if isinstance(row, dict):
-            lines.append(
-                f"| {label} | {row['seconds']:.2f} | "
-                f"{int(imp['items']) / row['seconds']:,.0f} | {row['peak_mb']:.0f} |"
-            )
+    lines += table_rows(imp, IMPORT_RUNS, int(imp["items"]))
     lines += [
         "",
         f"Ratio to the plain import: **{ratio:.2f}x** (target: at most 2x). Peak memory: "
@@ -127,7 +121,7 @@ def main() -> None:
         "| run | seconds | items/s | peak memory (MB) |",
         "|---|---:|---:|---:|",
     ]
-    lines += sweep_rows(sweep, int(sweep["items"]) // 2)
+    lines += table_rows(sweep, SWEEP_RUNS, int(sweep["items"]) // 2)
     ratio = lib["seconds"] / base["seconds"]
     lines += [
         "",
@@ -178,7 +172,7 @@ def main() -> None:
         "| run | seconds | rows/s | peak memory (MB) |",
         "|---|---:|---:|---:|",
     ]
-    lines += sweep_rows(mapped, int(mapped["rows"]) // 2)
+    lines += table_rows(mapped, SWEEP_RUNS, int(mapped["rows"]) // 2)
     ratios = []
     for backend in ("sqlite", "postgresql"):
         lib, base = mapped.get(f"{backend}_library"), mapped.get(f"{backend}_baseline")

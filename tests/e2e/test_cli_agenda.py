@@ -1,26 +1,14 @@
 """`praclox-privacy agenda` and `agenda sync`, through click's runner (S8)."""
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import tomli_w
-from click.testing import CliRunner, Result
 
-from praclox_privacy.cli import main
+from helpers import append_config, ok, run
 
 pytestmark = pytest.mark.promise("S8")
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def ok(*args: str | Path) -> Result:
-    result = run(*args)
-    assert result.exit_code == 0, result.output
-    return result
 
 
 @pytest.fixture
@@ -106,19 +94,8 @@ def test_agenda_sync_without_a_caldav_store_says_so(workspace: Path) -> None:
 # -- with a real Radicale ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    pytest.importorskip("caldav")
-    from caldav_server import radicale_server
-
-    with radicale_server(tmp_path_factory.mktemp("radicale")) as server:
-        yield server
-
-
 def _add_agenda(root: Path, table: dict[str, object]) -> None:
-    config = root / "praclox-privacy.toml"
-    text = config.read_text(encoding="utf-8")
-    config.write_text(text + "\n" + tomli_w.dumps({"stores": {"agenda": table}}), "utf-8")
+    append_config(root, "\n" + tomli_w.dumps({"stores": {"agenda": table}}))
 
 
 def test_S8_agenda_sync_twice_then_erasure(workspace: Path, radicale: object) -> None:

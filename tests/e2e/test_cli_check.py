@@ -1,30 +1,20 @@
 """`praclox-privacy check` as CI runs it: JUnit XML, JSON, `--out`, and as a process."""
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from praclox_privacy.cli import main
+from helpers import append_config, run, run_process
 from praclox_privacy.domain.findings import CHECKS
-from praclox_privacy.ports import CONFIG_NAME
 from praclox_privacy.services.workspace import Workspace
 
 COLLECTED = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 CLOSED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 CLEAN = CLOSED + timedelta(days=10)
 LATE = CLOSED + timedelta(days=40)
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture
@@ -35,12 +25,7 @@ def root(tmp_path: Path) -> Path:
         ws.add_subject(["website_user"], subject_id="web-1", email="web@example.nl")
         ws.record_event("web-1", "account_closed", CLOSED)
     (folder / "privacy.en.md").write_text("# An old statement\n", encoding="utf-8")
-    config = folder / CONFIG_NAME
-    config.write_text(
-        config.read_text(encoding="utf-8")
-        + '\n[check]\nstatement = "privacy.en.md"\nstatement_lang = "en"\n',
-        encoding="utf-8",
-    )
+    append_config(folder, '\n[check]\nstatement = "privacy.en.md"\nstatement_lang = "en"\n')
     return folder
 
 
@@ -116,24 +101,10 @@ def test_json_report(root: Path) -> None:
 
 
 def test_check_as_a_process_exits_with_the_codes(root: Path) -> None:
-    exe = shutil.which("praclox-privacy") or str(Path(sys.executable).parent / "praclox-privacy")
-    env = {**os.environ, "NO_COLOR": "1"}
-    late = subprocess.run(
-        [exe, "check", "-w", str(root), "--now", LATE.isoformat()],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    late = run_process("check", "-w", root, "--now", LATE.isoformat())
     assert late.returncode == 1, late.stderr
     assert "[S5, S7]" in late.stdout
-    bad = subprocess.run(
-        [exe, "check", "-w", str(root), "--format", "xml"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    bad = run_process("check", "-w", root, "--format", "xml")
     assert bad.returncode == 2
     assert "Traceback" not in late.stderr + bad.stderr
 

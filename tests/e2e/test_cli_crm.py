@@ -3,7 +3,6 @@ end to end through the CLI, against a real trytond."""
 
 import importlib.metadata
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,27 +11,10 @@ import pytest
 pytest.importorskip("httpx")
 
 import tomli_w
-from click.testing import CliRunner, Result
 
-from praclox_privacy.cli import main
+from helpers import ok, run
 from praclox_privacy.services.workspace import Workspace
-from tryton_server import Tryton, shared_tryton
-
-
-@pytest.fixture(scope="session")
-def tryton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tryton]:
-    with shared_tryton(tmp_path_factory.mktemp("tryton")) as server:
-        yield server
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def ok(*args: str | Path) -> Result:
-    result = run(*args)
-    assert result.exit_code == 0, result.output
-    return result
+from tryton_server import Tryton
 
 
 def _configure(root: Path, table: dict[str, Any]) -> None:

@@ -7,17 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
+from helpers import run
 from praclox_privacy import default_policy, default_policy_text
-from praclox_privacy.cli import main
 from praclox_privacy.formats.documents import render_statement
 
 DEFAULT_SOURCE = "<default>/praclox-policy.toml"
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def without_dpo(text: str) -> str:

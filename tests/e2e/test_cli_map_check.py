@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from helpers import append_config
 from praclox_privacy.cli import main
-from praclox_privacy.ports import CONFIG_NAME
 from praclox_privacy.services.workspace import Workspace
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "existing-database"
@@ -30,11 +30,11 @@ def workspace(tmp_path: Path) -> Path:
     finally:
         connection.close()
     shutil.copy(EXAMPLE / "mapping.toml", root / "mapping.toml")
-    with (root / CONFIG_NAME).open("a", encoding="utf-8") as handle:
-        handle.write(
-            '\n[stores.office]\nplugin = "sql-mapped"\nurl = "sqlite:///existing.db"\n'
-            'mapping = "mapping.toml"\n'
-        )
+    append_config(
+        root,
+        '\n[stores.office]\nplugin = "sql-mapped"\nurl = "sqlite:///existing.db"\n'
+        'mapping = "mapping.toml"\n',
+    )
     return root
 
 

@@ -1,19 +1,16 @@
 """The ``praclox-privacy policy`` commands, through click's runner and as a real process."""
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
+from helpers import run, run_process
 from praclox_privacy import default_policy, default_policy_text, load_policy_file
-from praclox_privacy.cli import main
 
 DEFAULT_SOURCE = "<default>/praclox-policy.toml"
 
@@ -25,31 +22,6 @@ def without_rule(text: str, rule_id: str) -> str:
     )
     assert len(pattern.findall(text)) == 1
     return pattern.sub("", text)
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def cli_command() -> list[str]:
-    """The installed console script beside this interpreter, else the same entry point."""
-    script = shutil.which("praclox-privacy", path=str(Path(sys.executable).parent))
-    if script is not None:
-        return [script]
-    return [sys.executable, "-c", "from praclox_privacy.cli import main; main()"]
-
-
-def run_process(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"}
-    return subprocess.run(
-        [*cli_command(), *(str(a) for a in args)],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        timeout=60,
-        check=False,
-    )
 
 
 @pytest.fixture

@@ -10,24 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from praclox_privacy.cli import main
+from helpers import ok, run, write_items
 from praclox_privacy.services.workspace import Workspace
 
 NOW = "2026-03-02T10:00:00+01:00"
 COLLECTED = datetime(2025, 1, 10, tzinfo=UTC)
 UUID = "3f0b6c1e-8d2a-4c1b-9e7f-2a6d5c4b3a21"
-
-
-def run(*args: str | Path, input: str | None = None) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
-
-
-def ok(*args: str | Path, input: str | None = None) -> Result:
-    result = run(*args, input=input)
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def refused(*args: str | Path) -> Result:
@@ -66,23 +56,7 @@ def root(tmp_path: Path) -> Path:
         ("jan", "website_account", "email", "jan@example.org"),
         ("web", "website_account", "email", "web@example.org"),
     ]
-    items = tmp_path / "items.jsonl"
-    items.write_text(
-        "".join(
-            json.dumps(
-                {
-                    "subject_id": s,
-                    "category": c,
-                    "field": f,
-                    "value": v,
-                    "collected_at": COLLECTED.isoformat(),
-                }
-            )
-            + "\n"
-            for s, c, f, v in rows
-        ),
-        encoding="utf-8",
-    )
+    items = write_items(tmp_path / "items.jsonl", [(*row, COLLECTED) for row in rows])
     ok("data", "import", items, "-w", root)
     return root
 

@@ -7,20 +7,16 @@ second before it the data stays, at it the data goes.
 """
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
+from helpers import ok, run, run_process, write_items
 from praclox_privacy import Consent, Evidence, default_policy
-from praclox_privacy.cli import main
 from praclox_privacy.services.workspace import Workspace
 
 SECOND = timedelta(seconds=1)
@@ -34,16 +30,6 @@ assert LAW is not None
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def ok(*args: str | Path) -> Result:
-    result = run(*args)
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def sweep(root: Path, now: datetime, *extra: str) -> Result:
@@ -73,22 +59,7 @@ def import_items(
 ) -> Result:
     """Import (subject, category, field, value, collected_at) rows as a JSON Lines file."""
     path = root.parent / f"items-{len(list(root.parent.glob('items-*')))}.jsonl"
-    path.write_text(
-        "".join(
-            json.dumps(
-                {
-                    "subject_id": s,
-                    "category": c,
-                    "field": f,
-                    "value": v,
-                    "collected_at": at.isoformat(),
-                }
-            )
-            + "\n"
-            for s, c, f, v, at in rows
-        ),
-        encoding="utf-8",
-    )
+    write_items(path, rows)
     result = run("data", "import", path, "-w", root)
     assert result.exit_code == expect, result.output
     return result
@@ -525,25 +496,8 @@ def test_a_malformed_now_is_refused_and_changes_nothing(root: Path) -> None:
 # -- as a real process ------------------------------------------------------------------------
 
 
-def cli_command() -> list[str]:
-    script = shutil.which("praclox-privacy", path=str(Path(sys.executable).parent))
-    if script is not None:
-        return [script]
-    return [sys.executable, "-c", "from praclox_privacy.cli import main; main()"]
-
-
 def test_as_a_process_without_a_tty_it_prints_no_progress_bar(acme: Path) -> None:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"}
-    done = subprocess.run(
-        [*cli_command(), "sweep", "-w", str(acme), "--now", "2025-06-01T00:00:00+00:00"],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        timeout=60,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    done = run_process("sweep", "-w", acme, "--now", "2025-06-01T00:00:00+00:00")
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     for mark in PROGRESS_MARKS:

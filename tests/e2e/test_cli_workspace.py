@@ -1,52 +1,14 @@
 """The workspace commands (init, subject, data, audit), through click's runner and as processes."""
 
 import json
-import os
-import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from praclox_privacy.cli import main
+from helpers import ok, run, run_process
 
 PROGRESS_MARKS = ("━", "\r", "\x1b[", "importing ")
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def ok(*args: str | Path) -> Result:
-    result = run(*args)
-    assert result.exit_code == 0, result.output
-    return result
-
-
-def cli_command() -> list[str]:
-    """The installed console script beside this interpreter, else the same entry point."""
-    script = shutil.which("praclox-privacy", path=str(Path(sys.executable).parent))
-    if script is not None:
-        return [script]
-    return [sys.executable, "-c", "from praclox_privacy.cli import main; main()"]
-
-
-def run_process(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"}
-    return subprocess.run(
-        [*cli_command(), *(str(a) for a in args)],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        cwd=cwd,
-        timeout=60,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def tamper(root: Path, seq: int) -> None:

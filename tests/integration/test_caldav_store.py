@@ -12,7 +12,8 @@ icalendar = pytest.importorskip("icalendar")
 
 import tomli_w  # noqa: E402
 
-from caldav_server import Radicale, radicale_server  # noqa: E402
+from caldav_server import Radicale  # noqa: E402
+from helpers import new_workspace  # noqa: E402
 from praclox_privacy.domain.agenda import LeapDay  # noqa: E402
 from praclox_privacy.domain.policy import Policy, RetentionAction  # noqa: E402
 from praclox_privacy.domain.records import Item, ItemKey  # noqa: E402
@@ -29,12 +30,6 @@ from praclox_privacy.testing import StoreContract, make_item, relation_types_of 
 
 NOW = datetime(2026, 12, 20, 9, 0, tzinfo=UTC)
 COLLECTED = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
-    with radicale_server(tmp_path_factory.mktemp("radicale")) as server:
-        yield server
 
 
 _calendars = itertools.count()
@@ -182,11 +177,7 @@ def test_server_down_is_a_clear_error_naming_the_url_not_the_password() -> None:
 
 
 def _workspace(root: Path, radicale: Radicale, calendar: str) -> Workspace:
-    Workspace.init(root)
-    config = root / "praclox-privacy.toml"
-    text = config.read_text(encoding="utf-8")
-    text += "\n" + tomli_w.dumps({"stores": {"agenda": radicale.settings(calendar)}})
-    config.write_text(text, encoding="utf-8")
+    new_workspace(root, "\n" + tomli_w.dumps({"stores": {"agenda": radicale.settings(calendar)}}))
     return Workspace.open(root, clock=lambda: NOW)
 
 

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from praclox_privacy.cli import main
+from helpers import append_config, run
 from praclox_privacy.domain.periods import Period
 from praclox_privacy.formats.documents.register import build_register
 from praclox_privacy.formats.documents.statement import render_statement
@@ -33,10 +32,6 @@ LATE = DUE + timedelta(days=3)  # the account has been due 3 days: overdue
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def check(root: Path, now: datetime = NOW, *extra: str) -> tuple[int, dict[str, Any]]:
@@ -64,11 +59,6 @@ def only_failure(data: dict[str, Any]) -> str:
 
 def opened(root: Path, at: datetime = COLLECTED) -> Workspace:
     return Workspace.open(root, clock=lambda: at)
-
-
-def append_config(root: Path, text: str) -> None:
-    path = root / CONFIG_NAME
-    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
 
 
 def populate(root: Path) -> None:

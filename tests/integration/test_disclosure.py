@@ -5,7 +5,6 @@ standard library's SMTP client; the server is aiosmtpd, started by a fixture on 
 """
 
 import email
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 import praclox_privacy
+from helpers import Clock, append_config, free_port
 from praclox_privacy.domain.errors import OperationRefused
 from praclox_privacy.domain.guards import DisclosureStatus
 from praclox_privacy.plugins import make_plugin_manager
@@ -43,12 +43,6 @@ class Inbox:
         return "250 Message accepted"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
@@ -61,17 +55,9 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
         controller.stop()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 def open_workspace(
@@ -80,11 +66,11 @@ def open_workspace(
     if not (root / "praclox-privacy.toml").exists():
         Workspace.init(root)
         if port is not None:
-            with (root / "praclox-privacy.toml").open("a", encoding="utf-8") as config:
-                config.write(
-                    f'\n[notify.smtp]\nhost = "127.0.0.1"\nport = {port}\n'
-                    'sender = "privacy@praclox.example"\ntimeout = 5\n'
-                )
+            append_config(
+                root,
+                f'\n[notify.smtp]\nhost = "127.0.0.1"\nport = {port}\n'
+                'sender = "privacy@praclox.example"\ntimeout = 5\n',
+            )
     pm = make_plugin_manager(load_entrypoints=False, plugins=plugins)
     ws = Workspace.open(root, plugin_manager=pm, clock=clock)
     if not ws.ledger.has_subject("jan"):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import Clock, new_workspace
 from praclox_privacy import Item
 from praclox_privacy.domain.errors import OperationRefused
 from praclox_privacy.ports import WriteRefused
@@ -29,24 +30,14 @@ NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture
 def ws(tmp_path: Path, clock: Clock) -> Iterator[Workspace]:
-    Workspace.init(tmp_path)
-    with (tmp_path / "praclox-privacy.toml").open("a", encoding="utf-8") as config:
-        config.write('\n[stores.scratch]\nplugin = "memory"\n')
+    new_workspace(tmp_path, '\n[stores.scratch]\nplugin = "memory"\n')
     workspace = Workspace.open(tmp_path, clock=clock)
     workspace.add_subject(["client"], subject_id="acme", name="Acme")
     workspace.add_subject(["client"], subject_id="globex", name="Globex")

@@ -8,7 +8,6 @@ import gc
 import itertools
 import json
 import os
-import secrets
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from helpers import table_prefix
 from praclox_privacy.domain.audit import GENESIS, AuditVerification, entry_hash
 from praclox_privacy.domain.records import Consent, Evidence, Item, ItemKey, Subject
 from praclox_privacy.ports import CONFIG_NAME, LedgerError, WriteRefused
@@ -70,7 +70,7 @@ def backend_url(request: pytest.FixtureRequest) -> str:
 def ws_root(tmp_path: Path, backend_url: str) -> Path:
     # batch_size 1: every upsert reaches the database before a later item is refused,
     # so "nothing was written" really depends on the rollback.
-    write_config(tmp_path / "ws", backend_url, f"t{secrets.token_hex(4)}_")
+    write_config(tmp_path / "ws", backend_url, table_prefix())
     return tmp_path / "ws"
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from helpers import append_config, new_workspace
 from praclox_privacy import Consent, Evidence
 from praclox_privacy.domain.errors import MappingError
 from praclox_privacy.domain.requests import Identity
@@ -249,11 +250,12 @@ def existing(mapped_url: str, tmp_path: Path) -> Iterator[tuple[Path, dict[str, 
         for table, rows in _rows(tables):
             conn.execute(table.insert(), rows)
     root = tmp_path / "ws"
-    Workspace.init(root)
+    new_workspace(
+        root,
+        f'\n[stores.app]\nplugin = "sql-mapped"\nurl = "{mapped_url}"\n'
+        'mapping = "mapping.toml"\nbatch_size = 2\n',
+    )
     (root / "mapping.toml").write_text(_mapping(suffix), encoding="utf-8")
-    with (root / CONFIG_NAME).open("a", encoding="utf-8") as handle:
-        handle.write(f'\n[stores.app]\nplugin = "sql-mapped"\nurl = "{mapped_url}"\n'
-                     'mapping = "mapping.toml"\nbatch_size = 2\n')  # fmt: skip
     try:
         yield root, tables, engine
     finally:
@@ -543,9 +545,11 @@ def test_a_mapped_store_in_the_ledgers_own_sqlite_file_is_refused(tmp_path: Path
             conn.execute(table.insert(), rows)
     engine.dispose()
     (root / "mapping.toml").write_text(_mapping(""), encoding="utf-8")
-    with (root / CONFIG_NAME).open("a", encoding="utf-8") as handle:
-        handle.write('\n[stores.app]\nplugin = "sql-mapped"\nurl = "sqlite:///praclox-privacy.db"\n'
-                     'mapping = "mapping.toml"\n')  # fmt: skip
+    append_config(
+        root,
+        '\n[stores.app]\nplugin = "sql-mapped"\nurl = "sqlite:///praclox-privacy.db"\n'
+        'mapping = "mapping.toml"\n',
+    )
     with Workspace.open(root) as ws:
         report = run_sweep(ws, NOW)
     assert [f.store for f in report.failures] == ["app"]

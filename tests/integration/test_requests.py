@@ -11,7 +11,6 @@ the erased subject returns only what a legal hold keeps.
 
 import itertools
 import json
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import praclox_privacy
+from helpers import new_workspace, sql_config, sql_store
 from praclox_privacy import Consent, Evidence, Item, ItemKey, RetentionAction
 from praclox_privacy.domain.requests import (
     Identity,
@@ -72,22 +72,6 @@ EXTRA = (
 UUID = "a7551968-d5d6-44b2-9831-815ac9017798"
 
 
-def prefix() -> str:
-    return f"r{secrets.token_hex(3)}_"
-
-
-def config(primary_url: str, stores: str = "") -> str:
-    return (
-        'policy = "default"\nprimary = "main"\ntimezone = "Europe/Amsterdam"\n\n'
-        f'[stores.main]\nplugin = "sql"\nurl = "{primary_url}"\ntable_prefix = "{prefix()}"\n'
-        f"{stores}"
-    )
-
-
-def sql_store(name: str, url: str) -> str:
-    return f'\n[stores.{name}]\nplugin = "sql"\nurl = "{url}"\ntable_prefix = "{prefix()}"\n'
-
-
 @attrs.define
 class Recorder:
     """A plugin recording the erasures it is told about (Art. 19)."""
@@ -106,11 +90,7 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    Workspace.init(root)
-    with (root / CONFIG_NAME).open("a", encoding="utf-8") as handle:
-        handle.write(EXTRA)
-    return root
+    return new_workspace(tmp_path / "ws", EXTRA)
 
 
 @pytest.fixture
@@ -681,7 +661,7 @@ def server_root(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     url = request.getfixturevalue(f"{request.param}_url")
     root = tmp_path / request.param
     root.mkdir()
-    (root / CONFIG_NAME).write_text(config(url, EXTRA), encoding="utf-8")
+    (root / CONFIG_NAME).write_text(sql_config(url, EXTRA), encoding="utf-8")
     return root
 
 
@@ -741,7 +721,7 @@ def every_store(
 ) -> Iterator[Workspace]:
     root = tmp_path_factory.mktemp("every-store")
     stores = EXTRA + sql_store("pg", postgresql_url) + sql_store("maria", mariadb_url)
-    (root / CONFIG_NAME).write_text(config("sqlite:///main.db", stores), encoding="utf-8")
+    (root / CONFIG_NAME).write_text(sql_config("sqlite:///main.db", stores), encoding="utf-8")
     with Workspace.open(root, clock=lambda: NOW) as ws:
         yield ws
 

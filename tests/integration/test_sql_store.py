@@ -1,9 +1,9 @@
-import secrets
 from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
 
+from helpers import table_prefix
 from praclox_privacy import Policy
 from praclox_privacy.ports import Store, StoreContext, StoreError, StoreUnavailable
 from praclox_privacy.stores.sql import SqlSettings
@@ -17,7 +17,7 @@ def _factory(url: str, policy: Policy, base_dir: str = ".") -> Iterator[Callable
     made: list[SqlStore] = []
 
     def make() -> Store:
-        prefix = f"t{secrets.token_hex(4)}_"
+        prefix = table_prefix()
         store = SqlStore.open(
             SqlSettings(url=url, table_prefix=prefix), StoreContext(policy, "main", base_dir)
         )

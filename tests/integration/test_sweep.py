@@ -8,7 +8,6 @@ anonymisation; (f) batches of a non-primary store interrupted after their intent
 import json
 import os
 import random
-import secrets
 import shutil
 import signal
 import subprocess
@@ -20,10 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner, Result
 
+from helpers import append_config, cli_command, new_workspace, run, sql_config, sql_store
 from praclox_privacy import Consent, Evidence, Item, decide
-from praclox_privacy.cli import main
 from praclox_privacy.domain.policy import RetentionAction
 from praclox_privacy.formats.policy import default_policy_text
 from praclox_privacy.ports import ANONYMISED, CONFIG_NAME, ErasedItems, StoreUnavailable
@@ -45,22 +43,6 @@ Snapshot = dict[str, dict[str, list[tuple[str, str, str, datetime]]]]
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def config(primary_url: str, stores: str = "", policy: str = "default") -> str:
-    return (
-        f'policy = "{policy}"\nprimary = "main"\ntimezone = "Europe/Amsterdam"\n\n'
-        f'[stores.main]\nplugin = "sql"\nurl = "{primary_url}"\n'
-        f'table_prefix = "{prefix()}"\n{stores}'
-    )
-
-
-def prefix() -> str:
-    return f"t{secrets.token_hex(4)}_"
-
-
-def sql_store(name: str, url: str) -> str:
-    return f'\n[stores.{name}]\nplugin = "sql"\nurl = "{url}"\ntable_prefix = "{prefix()}"\n'
 
 
 def anonymise_accounts(policy_text: str) -> str:
@@ -118,10 +100,6 @@ def held_by_store(report: SweepReport) -> dict[str, list[tuple[Any, ...]]]:
         row = (h.rule, h.category, h.kind, h.ground, h.count, sorted(h.until.items()))
         found.setdefault(h.store, []).append(row)
     return {store: sorted(rows) for store, rows in found.items()}
-
-
-def cli(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def keep_application(subject_id: str, granted_at: datetime) -> Consent:
@@ -237,7 +215,7 @@ def every_store(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     root = tmp_path / "ws"
     root.mkdir()
     (root / "policy.toml").write_text(anonymise_accounts(default_policy_text()), encoding="utf-8")
-    (root / CONFIG_NAME).write_text(config(urls[primary], others, "policy.toml"), "utf-8")
+    (root / CONFIG_NAME).write_text(sql_config(urls[primary], others, "policy.toml"), "utf-8")
     return root
 
 
@@ -325,9 +303,7 @@ with Workspace.open(sys.argv[1]) as ws:
 
 def build_many(root: Path) -> None:
     """300 applicants (9 in 10 due at NOW), 3 items in `main` and 2 in `files` each."""
-    Workspace.init(root)
-    with (root / CONFIG_NAME).open("a", encoding="utf-8") as handle:
-        handle.write(FILES)
+    new_workspace(root, FILES)
     ids = [f"a{i:03d}" for i in range(SUBJECT_COUNT)]
     with Workspace.open(root) as ws:
         for n, sid in enumerate(ids):
@@ -429,7 +405,7 @@ def test_a_sweep_killed_at_20_random_points_ends_like_an_uninterrupted_one(
             report = run_sweep(ws, NOW, batch_subjects=5)
             assert report.ok
             assert_swept_once(ws, many)
-        verified = cli("audit", "verify", "-w", root)
+        verified = run("audit", "verify", "-w", root)
         assert verified.exit_code == 0, (point, verified.output)
         shutil.rmtree(root)
     # The kills interrupted sweeps, at different points of their work.
@@ -438,13 +414,6 @@ def test_a_sweep_killed_at_20_random_points_ends_like_an_uninterrupted_one(
 
 
 # -- (c) two sweeps at once ------------------------------------------------------------------
-
-
-def cli_command() -> list[str]:
-    script = shutil.which("praclox-privacy", path=str(Path(sys.executable).parent))
-    if script is not None:
-        return [script]
-    return [sys.executable, "-c", "from praclox_privacy.cli import main; main()"]
 
 
 def cli_process(root: Path, *extra: str) -> "subprocess.Popen[str]":
@@ -498,7 +467,7 @@ def lock_workspace(tmp_path: Path, request: pytest.FixtureRequest, backend: str)
         url = request.getfixturevalue(url)
     root = tmp_path / "ws"
     root.mkdir()
-    (root / CONFIG_NAME).write_text(config(url), encoding="utf-8")
+    (root / CONFIG_NAME).write_text(sql_config(url), encoding="utf-8")
     with Workspace.open(root) as ws:
         ws.add_subject(["applicant"], subject_id="ann")
         ws.record_event("ann", "rejected", N_4M)
@@ -515,7 +484,7 @@ def test_while_a_sweep_runs_another_stops_with_a_clear_message(
         trail = holder.audit_entries()
         with holder.ledger.database.exclusive("sweep") as held:
             assert held
-            result = cli("sweep", "-w", root, "--now", NOW.isoformat())
+            result = run("sweep", "-w", root, "--now", NOW.isoformat())
             assert result.exit_code == 1
             assert BUSY in result.output
             assert "--wait" in result.output
@@ -555,9 +524,7 @@ DOWN = "postgresql+psycopg://nobody@127.0.0.1:1/none"
 
 def two_store_workspace(root: Path, extra: str = "") -> Path:
     """`main` and `files`, with a due applicant ann (2 + 2 items) and a kept one bob."""
-    Workspace.init(root)
-    with (root / CONFIG_NAME).open("a", encoding="utf-8") as handle:
-        handle.write(FILES + extra)
+    new_workspace(root, FILES + extra)
     with Workspace.open(root) as ws:
         for sid, rejected in (("ann", N_4M), ("bob", N_1M)):
             ws.add_subject(["applicant"], subject_id=sid)
@@ -576,7 +543,7 @@ def fields(ws: Workspace, store: str, sid: str) -> list[str]:
 
 def test_a_store_that_is_down_is_reported_and_the_others_complete(tmp_path: Path) -> None:
     root = two_store_workspace(tmp_path / "ws", sql_store("down", DOWN))
-    result = cli("sweep", "-w", root, "--now", NOW.isoformat(), "--format", "json")
+    result = run("sweep", "-w", root, "--now", NOW.isoformat(), "--format", "json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert report["ok"] is False
@@ -594,7 +561,7 @@ def test_a_store_that_is_down_is_reported_and_the_others_complete(tmp_path: Path
         assert finished[-1].details["ok"] is False
         assert finished[-1].details["failed_stores"] == ["down"]
     # The text report says so too, and the exit code stays 1 while the store is down.
-    text = cli("sweep", "-w", root, "--now", NOW.isoformat())
+    text = run("sweep", "-w", root, "--now", NOW.isoformat())
     assert text.exit_code == 1
     assert "FAILED store down: " in text.stderr
     assert text.stdout.splitlines()[-1] == (
@@ -668,12 +635,11 @@ def test_anonymise_replaces_values_keeps_the_items_and_never_repeats(tmp_path: P
     root = tmp_path / "ws"
     root.mkdir()
     policy = root / "policy.toml"
-    assert cli("policy", "init", policy).exit_code == 0
+    assert run("policy", "init", policy).exit_code == 0
     policy.write_text(anonymise_accounts(policy.read_text(encoding="utf-8")), encoding="utf-8")
-    assert cli("policy", "check", policy).exit_code == 0
-    assert cli("init", root, "--policy", "policy.toml").exit_code == 0
-    with (root / CONFIG_NAME).open("a", encoding="utf-8") as handle:
-        handle.write(FILES)
+    assert run("policy", "check", policy).exit_code == 0
+    assert run("init", root, "--policy", "policy.toml").exit_code == 0
+    append_config(root, FILES)
     account = [("name", "Zoë"), ("email", "zoe@example.org")]
     with Workspace.open(root) as ws:
         for sid in ("zoe", "max"):
@@ -682,7 +648,7 @@ def test_anonymise_replaces_values_keeps_the_items_and_never_repeats(tmp_path: P
                 ws.write([Item(sid, "website_account", f, v, BEFORE) for f, v in account], store)
         ws.record_event("zoe", "account_closed", N_2M)
 
-    first = cli("sweep", "-w", root, "--now", NOW.isoformat())
+    first = run("sweep", "-w", root, "--now", NOW.isoformat())
     assert first.exit_code == 0, first.output
     assert "2 website_account items erased (anonymise) in main" in first.stdout
     with Workspace.open(root) as ws:
@@ -702,7 +668,7 @@ def test_anonymise_replaces_values_keeps_the_items_and_never_repeats(tmp_path: P
     # Anonymised items are never selected again, now or years later.
     for later in (NOW, NOW + timedelta(days=5 * 365)):
         again = json.loads(
-            cli("sweep", "-w", root, "--now", later.isoformat(), "--format", "json").stdout
+            run("sweep", "-w", root, "--now", later.isoformat(), "--format", "json").stdout
         )
         assert again["total"] == 0
         assert again["erased"] == []
@@ -745,7 +711,7 @@ def test_an_interrupted_batch_of_another_store_is_finished_and_audited_once(
         erased_already = interrupted if crash == "after-erasing" else 0
         assert files_left == count(many.before, "files") - erased_already
 
-    result = cli("sweep", "-w", root, "--now", NOW.isoformat(), "--format", "json")
+    result = run("sweep", "-w", root, "--now", NOW.isoformat(), "--format", "json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["recovered"] == interrupted
@@ -758,7 +724,7 @@ def test_an_interrupted_batch_of_another_store_is_finished_and_audited_once(
         ]
         assert [e.details["count"] for e in recovered] == [interrupted]
         assert ws.verify_audit().ok
-    text = cli("sweep", "-w", root, "--now", NOW.isoformat())
+    text = run("sweep", "-w", root, "--now", NOW.isoformat())
     assert "finished" not in text.stdout  # nothing left to recover
 
 

@@ -3,21 +3,21 @@ through the contract kit like a built-in one."""
 
 import importlib.util
 import itertools
-import os
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from conftest import missing
 from praclox_privacy import Policy
 from praclox_privacy.plugins import make_plugin_manager, store_kinds
 from praclox_privacy.ports import Store, StoreContext, StoreKind
 from praclox_privacy.testing import StoreContract
 
 if importlib.util.find_spec("praclox_privacy_shelf") is None:
-    reason = "praclox_privacy_shelf is not installed: install examples/praclox-privacy-shelf"
-    if os.environ.get("PRACLOX_REQUIRE_SERVERS") == "1":
-        pytest.fail(f"{reason} (PRACLOX_REQUIRE_SERVERS=1)", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+    missing(
+        "praclox_privacy_shelf is not installed: install examples/praclox-privacy-shelf",
+        module_level=True,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,17 @@ pytest.importorskip("httpx")
 
 import tomli_w
 
+from helpers import new_workspace
 from praclox_privacy import default_policy
 from praclox_privacy.domain.errors import WorkspaceError
 from praclox_privacy.domain.policy import Policy, RetentionAction
 from praclox_privacy.domain.records import ItemKey, SubjectEvent
-from praclox_privacy.plugins import BUILTIN_PLUGINS, make_plugin_manager, store_kinds
+from praclox_privacy.plugins import (
+    builtin_plugins,
+    installed_plugins,
+    make_plugin_manager,
+    store_kinds,
+)
 from praclox_privacy.ports import (
     DueQuery,
     ErasedItems,
@@ -31,13 +37,7 @@ from praclox_privacy.stores.tryton import TrytonSettings
 from praclox_privacy.stores.tryton.client import TrytonLoginFailed
 from praclox_privacy.stores.tryton.store import TrytonStore
 from praclox_privacy.testing import StoreContract, make_item, relation_types_of
-from tryton_server import ADMIN, Tryton, shared_tryton
-
-
-@pytest.fixture(scope="session")
-def tryton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tryton]:
-    with shared_tryton(tmp_path_factory.mktemp("tryton")) as server:
-        yield server
+from tryton_server import ADMIN, Tryton
 
 
 def _settings(tryton: Tryton, relation_types: dict[str, str], **extra: Any) -> TrytonSettings:
@@ -448,10 +448,7 @@ def test_password_from_the_environment(tryton: Tryton, monkeypatch: pytest.Monke
 
 
 def _open(root: Path, table: dict[str, Any]) -> Workspace:
-    Workspace.init(root)
-    config = root / "praclox-privacy.toml"
-    text = config.read_text(encoding="utf-8")
-    config.write_text(text + "\n" + tomli_w.dumps({"stores": {"crm": table}}), encoding="utf-8")
+    new_workspace(root, "\n" + tomli_w.dumps({"stores": {"crm": table}}))
     return Workspace.open(root)
 
 
@@ -521,7 +518,9 @@ def test_settings_are_checked_against_the_policy(
 def test_loaded_through_its_entry_point_like_a_third_party_plugin() -> None:
     import importlib.metadata
 
-    assert "tryton" not in BUILTIN_PLUGINS
+    # Its entry point is the one list of built-ins: a built-in like the others, loaded
+    # like a third party's, its name reserved.
+    assert "tryton" in {p.name for p in builtin_plugins()}
     (entry,) = [
         e for e in importlib.metadata.entry_points(group="praclox_privacy") if e.name == "tryton"
     ]
@@ -530,11 +529,11 @@ def test_loaded_through_its_entry_point_like_a_third_party_plugin() -> None:
     plugin = pm.get_plugin("tryton")
     assert plugin is not None
     assert plugin.__name__ == "praclox_privacy.stores.tryton"
-    assert {d.project_name for p, d in pm.list_plugin_distinfo() if p is plugin} == {
+    assert {p.distribution for p in installed_plugins() if p.name == "tryton"} == {
         "praclox-privacy"
     }
     assert store_kinds(pm)["tryton"].settings_type is TrytonSettings
-    assert "tryton" not in store_kinds(make_plugin_manager(load_entrypoints=False))
+    assert "tryton" in store_kinds(make_plugin_manager(load_entrypoints=False))
 
 
 def test_sync_registers_tryton_subjects_without_values(tmp_path: Path, tryton: Tryton) -> None:

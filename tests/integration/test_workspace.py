@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from helpers import new_workspace
 from praclox_privacy.domain.errors import (
     InvalidValue,
     OperationRefused,
@@ -32,11 +33,7 @@ def clock() -> datetime:
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     """A workspace made by ``init``, with a second store: ``archive`` (files)."""
-    root = tmp_path / "ws"
-    Workspace.init(root)
-    with (root / CONFIG_NAME).open("a", encoding="utf-8") as handle:
-        handle.write(ARCHIVE)
-    return root
+    return new_workspace(tmp_path / "ws", ARCHIVE)
 
 
 @pytest.fixture

@@ -10,17 +10,11 @@ from praclox_privacy import (
     Policy,
     Recipient,
     StatementSettings,
-    default_policy,
     dump_policy,
     load_policy,
 )
 from praclox_privacy.formats.documents import ELEMENTS, check_transparency
 from praclox_privacy.formats.documents.art13 import Status
-
-
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    return default_policy()
 
 
 def statuses(policy: Policy) -> dict[str, Status]:

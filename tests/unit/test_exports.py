@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 import pytest
 
-from praclox_privacy import Labels, LegalBasis, Policy, Purpose, Recipient, default_policy
+from praclox_privacy import Labels, LegalBasis, Policy, Purpose, Recipient
 from praclox_privacy.formats.documents import dpv_document, fides_manifest, load_mapping
 from praclox_privacy.formats.documents.dpv import dpv_text
 from praclox_privacy.formats.documents.fides import MappingError, manifest_text
@@ -33,11 +33,6 @@ DEFAULT_KEYS = {
     for kind in ("data_category", "data_use", "data_subject", "organization")
     for resource in getattr(DEFAULT_TAXONOMY, kind)
 }
-
-
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    return default_policy()
 
 
 def taxonomy_of(manifest: dict[str, Any]) -> Taxonomy:

@@ -23,11 +23,6 @@ from praclox_privacy.stores.mapped.suggest import render_suggestion, suggest_map
 SCHEMA = Path(__file__).parents[2] / "examples" / "existing-database" / "schema.sql"
 
 
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    return default_policy()
-
-
 def make_db(path: Path, sql: str) -> str:
     connection = sqlite3.connect(path)
     try:

@@ -20,6 +20,7 @@ import pluggy
 import pytest
 
 import praclox_privacy
+from helpers import new_workspace
 from praclox_privacy import Item, ItemKey, RetentionAction
 from praclox_privacy.plugins import (
     PluginError,
@@ -108,9 +109,7 @@ def recorder() -> Recorder:
 @pytest.fixture
 def workspace(tmp_path: Path, recorder: Recorder) -> Iterator[Workspace]:
     """A new workspace (SQLite primary ``main`` plus a ``memory`` store ``scratch``)."""
-    Workspace.init(tmp_path)
-    with (tmp_path / "praclox-privacy.toml").open("a", encoding="utf-8") as config:
-        config.write('\n[stores.scratch]\nplugin = "memory"\n')
+    new_workspace(tmp_path, '\n[stores.scratch]\nplugin = "memory"\n')
     pm = make_plugin_manager(load_entrypoints=False, plugins=[recorder])
     pm.check_pending()
     ws = Workspace.open(tmp_path, plugin_manager=pm, clock=lambda: NOW)

@@ -23,18 +23,12 @@ from praclox_privacy import (
     RetentionAction,
     RetentionRule,
     check_policy,
-    default_policy,
     default_policy_text,
     load_policy,
 )
 
 PROMISES = [f"S{i}" for i in range(1, 17)]
 OFFICE_CATEGORIES = {"office_identity", "office_address", "office_contact"}
-
-
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    return default_policy()
 
 
 # -- helpers ---------------------------------------------------------------------------

@@ -7,14 +7,9 @@ import json
 import attrs
 import pytest
 
-from praclox_privacy import Labels, Period, Policy, Recipient, default_policy
+from praclox_privacy import Labels, Period, Policy, Recipient
 from praclox_privacy.formats.documents import build_register
 from praclox_privacy.formats.documents.register import COLUMNS
-
-
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    return default_policy()
 
 
 def parse_csv(text: str, delimiter: str = ",") -> list[dict[str, str]]:

@@ -20,16 +20,10 @@ from praclox_privacy import (
     Purpose,
     Recipient,
     RetentionAction,
-    default_policy,
 )
 from praclox_privacy.formats.documents import TemplateError, default_template, render_statement
 from praclox_privacy.formats.documents.context import statement_context
 from praclox_privacy.formats.documents.words import join_and, join_or, period_words
-
-
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    return default_policy()
 
 
 @pytest.fixture(scope="module")
