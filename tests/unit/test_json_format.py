@@ -13,8 +13,13 @@ from typing import Any
 import attrs
 import pytest
 
+from praclox_privacy.domain.agenda import Congratulation, LeapDay, LifeEvent, LifeEventKind
+from praclox_privacy.domain.answers import ErasureResult, KeptItem
+from praclox_privacy.domain.findings import CheckReport, CheckResult, Finding
 from praclox_privacy.domain.periods import Period
-from praclox_privacy.domain.records import Item, Subject, SubjectEvent
+from praclox_privacy.domain.policy import RetentionAction
+from praclox_privacy.domain.records import Item, ItemKey, Subject, SubjectEvent
+from praclox_privacy.domain.requests import Identity, complete, extend, new_request, verify
 from praclox_privacy.formats.jsonout import (
     Shape,
     dumps,
@@ -24,11 +29,36 @@ from praclox_privacy.formats.jsonout import (
     sorted_mapping,
     to_json,
 )
+from praclox_privacy.services.agenda import Agenda, AgendaEntry, SyncResult
+from praclox_privacy.services.sweep import Erased, Held, StoreFailure, SweepReport
 
 CET = timezone(timedelta(hours=1))
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=CET)
 T1 = datetime(2026, 3, 20, 17, 0, 5, 250000, tzinfo=CET)
 T2 = datetime(2026, 6, 1, tzinfo=UTC)
+
+PENDING = new_request(
+    "r-1",
+    "access",
+    [Identity("email", "ann@example.org"), Identity("subject_id", "p1")],
+    T0,
+    details={"source": "mail", "note": "ü"},
+)
+CLOSED = complete(
+    extend(
+        verify(
+            new_request("r-2", "erasure", [Identity("email", "ann@example.org")], T0),
+            "erik",
+            T0,
+            "p1",
+        ),
+        1,
+        "many requests",
+        T1,
+    ),
+    {"b": 1, "a": [1, 2]},
+    T2,
+)
 
 
 def same(actual: Any, expected: Any) -> None:
@@ -194,7 +224,9 @@ def test_a_registered_shape_orders_renames_computes_and_leaves_out() -> None:
 
 
 def test_dumps_is_indented_utf8_text() -> None:
-    assert dumps({"a": ["ü", T0]}) == '{\n  "a": [\n    "ü",\n    "2026-03-01T09:30:00+01:00"\n  ]\n}'
+    assert (
+        dumps({"a": ["ü", T0]}) == '{\n  "a": [\n    "ü",\n    "2026-03-01T09:30:00+01:00"\n  ]\n}'
+    )
 
 
 def test_round_trip_of_a_subject_through_json_text() -> None:
@@ -208,3 +240,262 @@ def test_round_trip_of_a_subject_through_json_text() -> None:
     )
     assert again == subject
     assert again.events[0].at.utcoffset() == timedelta(hours=1)
+
+
+# -- the shapes the hand-written builders wrote, pinned ------------------------------------
+
+ERASURE = ErasureResult(
+    CLOSED,
+    "p1",
+    T1,
+    {
+        "main": (ItemKey("p1", "person_contact", "email"), ItemKey("p1", "person_name", "name")),
+        "archive": (),
+    },
+    (
+        KeptItem("main", "invoicing_records", "invoice-1", "invoicing_records", "AWR art. 52", T2),
+        KeptItem(
+            "main", "invoicing_records", "invoice-2", "invoicing_records", "AWR art. 52", None
+        ),
+    ),
+    recipients=("mailer",),
+    members_kept=("p2", "p3"),
+    failures=(("crm", "timed out"),),
+    rows_kept=(("erp", "orders 5"),),
+    anonymised_in=("tryton",),
+)
+
+
+def test_erasure_result_was_erasure_result_as_json() -> None:
+    same(
+        to_json(ERASURE),
+        {
+            "request": "r-2",
+            "status": "completed",
+            "subject_id": "p1",
+            "at": "2026-03-20T17:00:05.250000+01:00",
+            "done": False,
+            "erased": {
+                "main": [
+                    {"category": "person_contact", "field": "email"},
+                    {"category": "person_name", "field": "name"},
+                ],
+                "archive": [],
+            },
+            "erased_count": 2,
+            "kept": [
+                {
+                    "store": "main",
+                    "category": "invoicing_records",
+                    "field": "invoice-1",
+                    "rule": "invoicing_records",
+                    "law": "AWR art. 52",
+                    "until": "2026-06-01T00:00:00+00:00",
+                },
+                {
+                    "store": "main",
+                    "category": "invoicing_records",
+                    "field": "invoice-2",
+                    "rule": "invoicing_records",
+                    "law": "AWR art. 52",
+                    "until": None,
+                },
+            ],
+            "recipients_notified": ["mailer"],
+            "contact_persons_kept": ["p2", "p3"],
+            "ledger_kept": True,
+            "failures": [{"store": "crm", "error": "timed out"}],
+            "rows_kept": [{"store": "erp", "row": "orders 5"}],
+            "anonymised_in": ["tryton"],
+        },
+    )
+
+
+def test_check_report_was_check_report_as_json() -> None:
+    finding = Finding(
+        "stores.categories", False, "S11", "store 'main' holds ...", {"store": "main", "count": 2}
+    )
+    report = CheckReport(
+        "ws",
+        T0,
+        (
+            CheckResult.of("policy", [Finding("policy", True, "S1", "a warning")], "valid"),
+            CheckResult.of("stores.categories", [finding], "fine"),
+            CheckResult.skipped("documents.register", "not configured"),
+        ),
+    )
+    same(
+        to_json(report),
+        {
+            "source": "ws",
+            "now": "2026-03-01T09:30:00+01:00",
+            "ok": False,
+            "passed": 1,
+            "failed": 1,
+            "skipped": 1,
+            "checks": [
+                {
+                    "check": "policy",
+                    "title": "the policy is valid and complete",
+                    "ref": "S1",
+                    "status": "passed",
+                    "summary": "valid",
+                    "findings": [
+                        {
+                            "check": "policy",
+                            "ok": True,
+                            "ref": "S1",
+                            "message": "a warning",
+                            "details": {},
+                        }
+                    ],
+                },
+                {
+                    "check": "stores.categories",
+                    "title": "every store holds only categories the policy declares for each "
+                    "subject's relation types, and no ephemeral category",
+                    "ref": "S1, S11",
+                    "status": "failed",
+                    "summary": "1 problem (S11)",
+                    "findings": [
+                        {
+                            "check": "stores.categories",
+                            "ok": False,
+                            "ref": "S11",
+                            "message": "store 'main' holds ...",
+                            "details": {"store": "main", "count": 2},
+                        }
+                    ],
+                },
+                {
+                    "check": "documents.register",
+                    "title": "the committed Art. 30 register is what the policy generates now",
+                    "ref": "Art. 30(1) GDPR",
+                    "status": "skipped",
+                    "summary": "not configured",
+                    "findings": [],
+                },
+            ],
+        },
+    )
+    policy_only = CheckReport("policy.toml", None, (CheckResult.of("policy", [], "valid"),))
+    assert list(to_json(policy_only).items())[:3] == [
+        ("source", "policy.toml"),
+        ("now", None),
+        ("ok", True),
+    ]
+
+
+def test_sweep_report_was_sweep_report_as_json() -> None:
+    report = SweepReport(
+        T1,
+        False,
+        (
+            Erased("r1", "main", "person_contact", RetentionAction.ERASE, 2, ("p2", "p1")),
+            Erased(
+                "r2", "erp", "orders", RetentionAction.ANONYMISE, 3, ("p1",), table="orders", kept=0
+            ),
+        ),
+        (
+            Held(
+                "r3",
+                "main",
+                "invoicing_records",
+                "legal_hold",
+                "AWR art. 52",
+                2,
+                {"p2": T2, "p1": T0},
+            ),
+        ),
+        (StoreFailure("crm", "timed out"),),
+        recovered=1,
+    )
+    same(
+        to_json(report),
+        {
+            "now": "2026-03-20T17:00:05.250000+01:00",
+            "dry_run": False,
+            "ok": False,
+            "total": 5,
+            "recovered": 1,
+            "erased": [
+                {
+                    "rule": "r1",
+                    "store": "main",
+                    "category": "person_contact",
+                    "action": "erase",
+                    "count": 2,
+                    "subjects": ["p2", "p1"],
+                },
+                {
+                    "rule": "r2",
+                    "store": "erp",
+                    "category": "orders",
+                    "action": "anonymise",
+                    "count": 3,
+                    "subjects": ["p1"],
+                    "table": "orders",
+                    "kept": 0,
+                },
+            ],
+            "held": [
+                {
+                    "rule": "r3",
+                    "store": "main",
+                    "category": "invoicing_records",
+                    "kind": "legal_hold",
+                    "ground": "AWR art. 52",
+                    "count": 2,
+                    "until": {"p1": "2026-03-01T09:30:00+01:00", "p2": "2026-06-01T00:00:00+00:00"},
+                }
+            ],
+            "failures": [{"store": "crm", "error": "timed out"}],
+        },
+    )
+
+
+def test_agenda_and_sync_results_were_their_as_json() -> None:
+    event = LifeEvent(
+        ItemKey("p1", "life_events", "child_birthday:Tim"),
+        LifeEventKind.CHILD_BIRTHDAY,
+        date(2020, 3, 2),
+        "Tim",
+    )
+    congratulation = Congratulation(event, date(2026, 3, 2), 6)
+    agenda = Agenda(
+        date(2026, 3, 1),
+        30,
+        LeapDay.MAR_1,
+        (AgendaEntry(congratulation, "Ann"), AgendaEntry(congratulation)),
+        {"z": "restricted", "a": "not registered"},
+        {"crm": "down"},
+    )
+    entry = {
+        "date": "2026-03-02",
+        "subject_id": "p1",
+        "name": "Ann",
+        "kind": "child_birthday",
+        "child": "Tim",
+        "years": 6,
+        "event_date": "2020-03-02",
+        "field": "child_birthday:Tim",
+        "description": "birthday of Tim (6), child of Ann",
+    }
+    same(
+        to_json(agenda),
+        {
+            "from": "2026-03-01",
+            "days": 30,
+            "leap_day": "mar1",
+            "entries": [
+                entry,
+                {**entry, "name": None, "description": "birthday of Tim (6), child of p1"},
+            ],
+            "excluded": {"a": "not registered", "z": "restricted"},
+            "failed_stores": {"crm": "down"},
+        },
+    )
+    same(
+        to_json(SyncResult("agenda", 2, 1, 3)),
+        {"store": "agenda", "written": 2, "removed": 1, "unchanged": 3, "error": None},
+    )

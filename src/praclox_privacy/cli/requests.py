@@ -400,7 +400,9 @@ def request_erase(
             ws, subject_id, request_id=request_id, now=_now(ws, now_text), actor="cli"
         )
         if fmt == "json":
-            _json(result.as_json())
+            from ..formats.jsonout import to_json
+
+            _json(to_json(result))
         else:
             click.echo(erasure_text(result, ws.policy, lang, ws.timezone), nl=False)
             for store, error in result.failures:
