@@ -5,6 +5,7 @@ them (``ErasureResult.as_json``, the CLI's ``_request_json``, ...): key names, k
 and values, compared as the JSON text the CLI prints.
 """
 
+import base64
 import enum
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -14,12 +15,15 @@ import attrs
 import pytest
 
 from praclox_privacy.domain.agenda import Congratulation, LeapDay, LifeEvent, LifeEventKind
-from praclox_privacy.domain.answers import ErasureResult, KeptItem
+from praclox_privacy.domain.answers import AccessReport, ErasureResult, KeptItem
 from praclox_privacy.domain.findings import CheckReport, CheckResult, Finding
 from praclox_privacy.domain.periods import Period
 from praclox_privacy.domain.policy import RetentionAction
-from praclox_privacy.domain.records import Item, ItemKey, Subject, SubjectEvent
+from praclox_privacy.domain.records import Consent, Evidence, Item, ItemKey, Subject, SubjectEvent
 from praclox_privacy.domain.requests import Identity, complete, extend, new_request, verify
+from praclox_privacy.domain.restrictions import Restriction
+from praclox_privacy.formats.access_report import report_json
+from praclox_privacy.formats.documents.register import build_register
 from praclox_privacy.formats.jsonout import (
     Shape,
     dumps,
@@ -29,6 +33,7 @@ from praclox_privacy.formats.jsonout import (
     sorted_mapping,
     to_json,
 )
+from praclox_privacy.formats.policy import default_policy
 from praclox_privacy.services.agenda import Agenda, AgendaEntry, SyncResult
 from praclox_privacy.services.sweep import Erased, Held, StoreFailure, SweepReport
 
@@ -499,3 +504,130 @@ def test_agenda_and_sync_results_were_their_as_json() -> None:
         to_json(SyncResult("agenda", 2, 1, 3)),
         {"store": "agenda", "written": 2, "removed": 1, "unchanged": 3, "error": None},
     )
+
+
+RESTRICTION = Restriction(
+    "p1",
+    "restriction",
+    T0,
+    category="person_contact",
+    reason="unlawful",
+    request_id="r-3",
+    lifted_at=T1,
+    id=7,
+)
+OBJECTION = Restriction(
+    "p1", "objection", T1, purpose="newsletter", reason="direct marketing", id=8
+)
+CONSENT = Consent(
+    "p1",
+    "newsletter",
+    T0,
+    Evidence("web form", "Yes, send me news", "form-12"),
+    withdrawn_at=T2,
+    until=datetime(2027, 1, 1, tzinfo=CET),
+)
+SCOPED = Consent("p1", "recording", T0, Evidence("phone", "I agree"), scope="call 12")
+ITEM = Item("p1", "person_contact", "email", "ann@example.org", T0, ("newsletter", "support"))
+
+
+def test_access_report_records_were_its_request_consent_and_restriction_json() -> None:
+    subject = Subject("p1", {"client"})
+    report = AccessReport(
+        subject, T1, (), (CONSENT, SCOPED), (CLOSED,), (RESTRICTION, OBJECTION), CLOSED
+    )
+    data = report_json(report, default_policy(), "nl")
+    request = {
+        "id": "r-2",
+        "type": "erasure",
+        "article": "Art. 17 GDPR",
+        "status": "completed",
+        "received_at": "2026-03-01T08:30:00+00:00",
+        "due_at": "2026-04-01T08:30:00+00:00",
+        "extended_until": "2026-05-01T08:30:00+00:00",
+        "verified_at": "2026-03-01T08:30:00+00:00",
+        "closed_at": "2026-06-01T00:00:00+00:00",
+    }
+    same(data["request"], request)
+    same(data["requests"], [request])
+    same(
+        data["consents"],
+        [
+            {
+                "kind": "newsletter",
+                "label": "nieuwsbrief",
+                "granted_at": "2026-03-01T08:30:00+00:00",
+                "withdrawn_at": "2026-06-01T00:00:00+00:00",
+                "until": "2026-12-31T23:00:00+00:00",
+                "active": True,
+                "method": "web form",
+                "text": "Yes, send me news",
+                "scope": "",
+            },
+            {
+                "kind": "recording",
+                "label": "opname",
+                "granted_at": "2026-03-01T08:30:00+00:00",
+                "withdrawn_at": None,
+                "until": None,
+                "active": True,
+                "method": "phone",
+                "text": "I agree",
+                "scope": "call 12",
+            },
+        ],
+    )
+    same(
+        data["restrictions"],
+        [
+            {
+                "id": 7,
+                "kind": "restriction",
+                "category": "person_contact",
+                "purpose": None,
+                "ground": "unlawful",
+                "request": "r-3",
+                "started_at": "2026-03-01T08:30:00+00:00",
+                "lifted_at": "2026-03-20T16:00:05.250000+00:00",
+                "active": False,
+            },
+            {
+                "id": 8,
+                "kind": "objection",
+                "category": None,
+                "purpose": "newsletter",
+                "ground": "direct marketing",
+                "request": None,
+                "started_at": "2026-03-20T16:00:05.250000+00:00",
+                "lifted_at": None,
+                "active": True,
+            },
+        ],
+    )
+    assert data["generated_at"] == "2026-03-20T16:00:05.250000+00:00"
+
+
+def test_unknown_consent_kinds_are_labelled_by_their_id() -> None:
+    odd = attrs.evolve(SCOPED, kind="odd_kind")
+    report = AccessReport(Subject("p1", {"client"}), T2, (), (odd,), (), ())
+    consent = report_json(report, default_policy(), "en")["consents"][0]
+    assert list(consent.items())[:2] == [("kind", "odd_kind"), ("label", "odd_kind")]
+
+
+def test_register_json_was_its_rows_as_dicts() -> None:
+    for lang in ("en", "nl"):
+        built = build_register(default_policy(), lang)
+        rows = [attrs.asdict(row) for row in built.rows]
+        assert built.to_json() == json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_the_item_in_an_agenda_event_was_its_own_json() -> None:
+    from praclox_privacy.formats.ical import _decode_item, _encode_item
+
+    encoded = _encode_item(ITEM)
+    assert base64.b64decode(encoded) == (
+        b'{"subject_id": "p1", "category": "person_contact", "field": "email", '
+        b'"value": "ann@example.org", "collected_at": "2026-03-01T09:30:00+01:00", '
+        b'"purposes": ["newsletter", "support"]}'
+    )
+    assert _decode_item(encoded) == ITEM
