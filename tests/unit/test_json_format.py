@@ -16,7 +16,9 @@ import pytest
 
 from praclox_privacy.domain.agenda import Congratulation, LeapDay, LifeEvent, LifeEventKind
 from praclox_privacy.domain.answers import AccessReport, ErasureResult, KeptItem
+from praclox_privacy.domain.errors import Problem
 from praclox_privacy.domain.findings import CheckReport, CheckResult, Finding
+from praclox_privacy.domain.guards import Agreement, Decision, DisclosureRequest, StaffMember
 from praclox_privacy.domain.periods import Period
 from praclox_privacy.domain.policy import RetentionAction
 from praclox_privacy.domain.records import Consent, Evidence, Item, ItemKey, Subject, SubjectEvent
@@ -36,6 +38,8 @@ from praclox_privacy.formats.jsonout import (
 from praclox_privacy.formats.policy import default_policy
 from praclox_privacy.services.agenda import Agenda, AgendaEntry, SyncResult
 from praclox_privacy.services.sweep import Erased, Held, StoreFailure, SweepReport
+from praclox_privacy.stores.sql.ledger import AuditEntry, AuditVerification
+from praclox_privacy.stores.sql.registers import ConsentRecord
 
 CET = timezone(timedelta(hours=1))
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=CET)
@@ -631,3 +635,246 @@ def test_the_item_in_an_agenda_event_was_its_own_json() -> None:
         b'"purposes": ["newsletter", "support"]}'
     )
     assert _decode_item(encoded) == ITEM
+
+
+# -- the CLI's --format json ----------------------------------------------------------------
+
+
+def test_items_and_subjects_were_the_cli_item_and_subject_json() -> None:
+    same(
+        to_json(ITEM),
+        {
+            "subject_id": "p1",
+            "category": "person_contact",
+            "field": "email",
+            "value": "ann@example.org",
+            "collected_at": "2026-03-01T09:30:00+01:00",
+            "purposes": ["newsletter", "support"],
+        },
+    )
+    subject = Subject(
+        "p1",
+        {"website_user", "contact_person"},
+        (SubjectEvent("registered", T1), SubjectEvent("joined", T0)),
+        organisation="acme",
+    )
+    same(
+        to_json(subject),
+        {
+            "id": "p1",
+            "relation_types": ["contact_person", "website_user"],
+            "organisation": "acme",
+            "events": [
+                {"event": "registered", "at": "2026-03-20T17:00:05.250000+01:00"},
+                {"event": "joined", "at": "2026-03-01T09:30:00+01:00"},
+            ],
+        },
+    )
+
+
+def test_audit_entries_and_their_verification_were_the_cli_audit_json() -> None:
+    entry = AuditEntry(
+        12, T0, "cli", "restriction.added", "p1", {"b": 2, "a": [1]}, "0" * 64, "ab" * 32
+    )
+    same(
+        to_json(entry, omit=("prev_hash",)),
+        {
+            "seq": 12,
+            "at": "2026-03-01T09:30:00+01:00",
+            "actor": "cli",
+            "action": "restriction.added",
+            "subject_id": "p1",
+            "details": {"b": 2, "a": [1]},
+            "hash": "ab" * 32,
+        },
+    )
+    same(
+        to_json(AuditVerification(False, 11, 12, "hash mismatch")),
+        {"ok": False, "checked": 11, "broken_at": 12, "reason": "hash mismatch"},
+    )
+    same(
+        to_json(AuditVerification(True, 3)),
+        {"ok": True, "checked": 3, "broken_at": None, "reason": ""},
+    )
+
+
+def test_policy_problems_were_the_cli_policy_check_json() -> None:
+    problems = [
+        Problem("retention[0].after", "event 'x' is not declared", "unknown-event"),
+        Problem("category[2]", "unused", "unused-category", "warning"),
+    ]
+    same(
+        to_json(problems),
+        [
+            {
+                "location": "retention[0].after",
+                "message": "event 'x' is not declared",
+                "code": "unknown-event",
+                "severity": "error",
+            },
+            {
+                "location": "category[2]",
+                "message": "unused",
+                "code": "unused-category",
+                "severity": "warning",
+            },
+        ],
+    )
+
+
+def test_requests_were_the_cli_request_json() -> None:
+    from praclox_privacy.cli.requests import _request_json
+
+    same(
+        _request_json(PENDING, T1),
+        {
+            "id": "r-1",
+            "type": "access",
+            "status": "pending",
+            "subject_id": None,
+            "identities": [
+                {"kind": "email", "value": "ann@example.org", "format": "raw"},
+                {"kind": "subject_id", "value": "p1", "format": "raw"},
+            ],
+            "received_at": "2026-03-01T09:30:00+01:00",
+            "due_at": "2026-04-01T09:30:00+01:00",
+            "extended_until": None,
+            "extension_reason": "",
+            "deadline": "2026-04-01T09:30:00+01:00",
+            "overdue": False,
+            "verified_at": None,
+            "verified_by": "",
+            "closed_at": None,
+            "details": {"source": "mail", "note": "ü"},
+            "result": {},
+        },
+    )
+    same(
+        _request_json(CLOSED, T2),
+        {
+            "id": "r-2",
+            "type": "erasure",
+            "status": "completed",
+            "subject_id": "p1",
+            "identities": [{"kind": "email", "value": "ann@example.org", "format": "raw"}],
+            "received_at": "2026-03-01T09:30:00+01:00",
+            "due_at": "2026-04-01T09:30:00+01:00",
+            "extended_until": "2026-05-01T09:30:00+01:00",
+            "extension_reason": "many requests",
+            "deadline": "2026-05-01T09:30:00+01:00",
+            "overdue": False,
+            "verified_at": "2026-03-01T09:30:00+01:00",
+            "verified_by": "erik",
+            "closed_at": "2026-06-01T00:00:00+00:00",
+            "details": {},
+            "result": {"b": 1, "a": [1, 2]},
+        },
+    )
+    assert _request_json(PENDING, datetime(2026, 5, 1, tzinfo=UTC))["overdue"] is True
+
+
+def test_restrictions_were_the_cli_restriction_json() -> None:
+    same(
+        to_json([RESTRICTION, OBJECTION]),
+        [
+            {
+                "id": 7,
+                "subject_id": "p1",
+                "kind": "restriction",
+                "category": "person_contact",
+                "purpose": None,
+                "ground": "unlawful",
+                "request": "r-3",
+                "started_at": "2026-03-01T09:30:00+01:00",
+                "lifted_at": "2026-03-20T17:00:05.250000+01:00",
+            },
+            {
+                "id": 8,
+                "subject_id": "p1",
+                "kind": "objection",
+                "category": None,
+                "purpose": "newsletter",
+                "ground": "direct marketing",
+                "request": None,
+                "started_at": "2026-03-20T17:00:05.250000+01:00",
+                "lifted_at": None,
+            },
+        ],
+    )
+
+
+def test_consents_and_disclosures_were_the_cli_consent_and_disclosure_json() -> None:
+    from praclox_privacy.cli.consent import _consent_json
+
+    same(
+        _consent_json(ConsentRecord(5, CONSENT)),
+        {
+            "id": 5,
+            "subject_id": "p1",
+            "kind": "newsletter",
+            "scope": "",
+            "granted_at": "2026-03-01T09:30:00+01:00",
+            "withdrawn_at": "2026-06-01T00:00:00+00:00",
+            "until": "2027-01-01T00:00:00+01:00",
+            "method": "web form",
+            "text": "Yes, send me news",
+            "reference": "form-12",
+        },
+    )
+    assert list(_consent_json(ConsentRecord(6, SCOPED)).items())[:4] == [
+        ("id", 6),
+        ("subject_id", "p1"),
+        ("kind", "recording"),
+        ("scope", "call 12"),
+    ]
+    disclosure = DisclosureRequest(
+        "d-1", "p1", "the police", ("person_contact", "person_name"), "an investigation", T0, T1
+    )
+    same(
+        to_json(disclosure),
+        {
+            "id": "d-1",
+            "subject_id": "p1",
+            "requester": "the police",
+            "data": ["person_contact", "person_name"],
+            "reason": "an investigation",
+            "requested_at": "2026-03-01T09:30:00+01:00",
+            "answer_by": "2026-03-20T17:00:05.250000+01:00",
+            "status": "pending",
+            "decided_at": None,
+        },
+    )
+
+
+STAFF = StaffMember("erik", "Erik G", "permanent", T0, confidentiality_signed_at=T1)
+AGREEMENT = Agreement("acme", "confidentiality", "all client data", T0, ends_at=T2, id=4)
+
+
+def test_staff_agreements_and_decisions_were_the_cli_guard_json() -> None:
+    same(
+        to_json(STAFF),
+        {
+            "id": "erik",
+            "name": "Erik G",
+            "employment": "permanent",
+            "confidentiality_signed_at": "2026-03-20T17:00:05.250000+01:00",
+            "started_at": "2026-03-01T09:30:00+01:00",
+            "ended_at": None,
+        },
+    )
+    same(
+        to_json(AGREEMENT),
+        {
+            "id": 4,
+            "client": "acme",
+            "kind": "confidentiality",
+            "scope": "all client data",
+            "agreed_at": "2026-03-01T09:30:00+01:00",
+            "ends_at": "2026-06-01T00:00:00+00:00",
+            "delete_by": None,
+        },
+    )
+    same(
+        to_json(Decision.refuse("no confidentiality agreement in force")),
+        {"allowed": False, "reason": "no confidentiality agreement in force"},
+    )
