@@ -9,6 +9,7 @@ import base64
 import enum
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -38,8 +39,10 @@ from praclox_privacy.formats.jsonout import (
 from praclox_privacy.formats.policy import default_policy
 from praclox_privacy.services.agenda import Agenda, AgendaEntry, SyncResult
 from praclox_privacy.services.sweep import Erased, Held, StoreFailure, SweepReport
+from praclox_privacy.services.workspace import Workspace
 from praclox_privacy.stores.sql.ledger import AuditEntry, AuditVerification
-from praclox_privacy.stores.sql.registers import ConsentRecord
+from praclox_privacy.stores.sql.registers import ConsentRecord, Registers
+from praclox_privacy.stores.sql.request_register import RequestRegister
 
 CET = timezone(timedelta(hours=1))
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=CET)
@@ -877,4 +880,87 @@ def test_staff_agreements_and_decisions_were_the_cli_guard_json() -> None:
     same(
         to_json(Decision.refuse("no confidentiality agreement in force")),
         {"allowed": False, "reason": "no confidentiality agreement in force"},
+    )
+
+
+# -- what the stores write ------------------------------------------------------------------
+
+
+def test_identities_kept_in_the_request_register_were_written_by_hand() -> None:
+    assert RequestRegister._row(PENDING)["identities"] == (
+        '[{"kind": "email", "value": "ann@example.org", "format": "raw"}, '
+        '{"kind": "subject_id", "value": "p1", "format": "raw"}]'
+    )
+
+
+def test_audit_details_of_restrictions_agreements_and_staff_were_written_by_hand(
+    tmp_path: Path,
+) -> None:
+    Workspace.init(tmp_path)
+    with Workspace.open(tmp_path, clock=lambda: T2) as ws:
+        ws.add_subject(["client"], subject_id="acme", name="Acme")
+        started = attrs.evolve(RESTRICTION, subject_id="acme", lifted_at=None, id=None)
+        restrictions = RequestRegister(ws.ledger)
+        added = restrictions.add_restriction(started, "cli")
+        restrictions.lift(added.id or 0, T1, "cli")
+        registers = Registers(ws.ledger)
+        registers.add_agreement(attrs.evolve(AGREEMENT, id=None), "cli")
+        registers.save_staff(STAFF, "cli")
+        registers.save_staff(attrs.evolve(STAFF, ended_at=T2), "cli")
+        entries = {e.action: e for e in ws.audit_entries()}
+        restriction = {
+            "restriction": added.id,
+            "kind": "restriction",
+            "category": "person_contact",
+            "purpose": None,
+            "ground": "unlawful",
+            "request": "r-3",
+            "started_at": "2026-03-01T09:30:00+01:00",
+            "lifted_at": None,
+        }
+        assert entries["restriction.started"].details == restriction
+        lifted = entries["restriction.lifted"].details
+        assert lifted == {
+            **restriction,
+            "started_at": lifted["started_at"],  # as read back from the database
+            "lifted_at": "2026-03-20T17:00:05.250000+01:00",
+        }
+        assert datetime.fromisoformat(lifted["started_at"]) == T0
+        assert entries["agreement.recorded"].details == {
+            "agreement": 1,
+            "kind": "confidentiality",
+            "agreed_at": "2026-03-01T09:30:00+01:00",
+            "ends_at": "2026-06-01T00:00:00+00:00",
+            "delete_by": None,
+        }
+        staff = {
+            "staff": "erik",
+            "employment": "permanent",
+            "confidentiality_signed_at": "2026-03-20T17:00:05.250000+01:00",
+            "started_at": "2026-03-01T09:30:00+01:00",
+            "ended_at": None,
+        }
+        assert entries["staff.added"].details == staff
+        assert entries["staff.updated"].details == {
+            **staff,
+            "ended_at": "2026-06-01T00:00:00+00:00",
+        }
+        assert ws.verify_audit().ok
+
+
+def test_a_files_store_document_was_written_by_hand() -> None:
+    from praclox_privacy.stores.files.disk import encode
+
+    other = Item("p1", "a_cat", "f", "ü", T2)
+    assert encode("p1", [ITEM, other]).decode("utf-8") == (
+        "{\n"
+        '  "format": 1,\n'
+        '  "subject_id": "p1",\n'
+        '  "items": [\n'
+        '    {"category": "a_cat", "field": "f", "value": "ü", '
+        '"collected_at": "2026-06-01T00:00:00+00:00", "purposes": []},\n'
+        '    {"category": "person_contact", "field": "email", "value": "ann@example.org", '
+        '"collected_at": "2026-03-01T09:30:00+01:00", "purposes": ["newsletter", "support"]}\n'
+        "  ]\n"
+        "}\n"
     )

@@ -307,13 +307,13 @@ def to_json(
     :raises KeyError: when a key to omit or rename is not in the object.
     """
     data = _converter(utc).unstructure(value)
-    if omit or rename:
-        data = _omit(dict(data), omit)
-        renames = rename or {}
-        missing = set(renames) - set(data)
+    if omit:
+        data = _omit(data if data is not value else dict(data), omit)
+    if rename:
+        missing = set(rename).difference(data)
         if missing:
             raise KeyError(", ".join(sorted(missing)))
-        data = {renames.get(k, k): v for k, v in data.items()}
+        data = {rename.get(k, k): v for k, v in data.items()}
     return data
 
 

@@ -20,6 +20,7 @@ from ...domain.guards import (
     StaffMember,
 )
 from ...domain.records import Consent
+from ...formats.jsonout import to_json
 from .ledger import Ledger, LedgerError
 
 __all__ = ["ConsentRecord", "Registers"]
@@ -113,13 +114,7 @@ class Registers:
             recorded = attrs.evolve(agreement, id=int(key[0]))
             self.ledger.audit(
                 "agreement.recorded",
-                {
-                    "agreement": recorded.id,
-                    "kind": agreement.kind,
-                    "agreed_at": agreement.agreed_at.isoformat(),
-                    "ends_at": _iso(agreement.ends_at),
-                    "delete_by": _iso(agreement.delete_by),
-                },
+                to_json(recorded, omit=("client", "scope"), rename={"id": "agreement"}),
                 agreement.subject_id,
                 actor,
             )
@@ -176,13 +171,7 @@ class Registers:
                 conn.execute(t.update().where(t.c.id == member.id).values(**values))
             self.ledger.audit(
                 "staff.added" if exists is None else "staff.updated",
-                {
-                    "staff": member.id,
-                    "employment": member.employment.value,
-                    "confidentiality_signed_at": _iso(member.confidentiality_signed_at),
-                    "started_at": member.started_at.isoformat(),
-                    "ended_at": _iso(member.ended_at),
-                },
+                to_json(member, omit=("name",), rename={"id": "staff"}),
                 None,
                 actor,
             )
@@ -297,7 +286,3 @@ class Registers:
             stmt = stmt.where(t.c.status == status.value)
         with self.database.begin() as conn:
             return [self._request(r) for r in conn.execute(stmt)]
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
