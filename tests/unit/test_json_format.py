@@ -235,6 +235,16 @@ def test_a_registered_shape_orders_renames_computes_and_leaves_out() -> None:
     assert to_json(value, utc=True)["at"] == "2026-03-01T08:30:00+00:00"
 
 
+@attrs.frozen
+class Unresolvable:
+    at: "datetime"
+    amount: "Decimal | None" = None  # noqa: F821 - a name only type checkers would import
+
+
+def test_annotations_that_cannot_be_resolved_are_written_by_value() -> None:
+    assert to_json(Unresolvable(T0, None)) == {"at": "2026-03-01T09:30:00+01:00", "amount": None}
+
+
 def test_dumps_is_indented_utf8_text() -> None:
     assert (
         dumps({"a": ["ü", T0]}) == '{\n  "a": [\n    "ü",\n    "2026-03-01T09:30:00+01:00"\n  ]\n}'

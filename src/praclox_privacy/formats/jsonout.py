@@ -94,6 +94,7 @@ def _erased(value: Mapping[str, Iterable[Any]], converter: cattrs.Converter) -> 
     }
 
 
+# The shapes of the domain's classes whose JSON is not their attributes in order.
 _SHAPES: dict[type, Shape] = {
     Subject: Shape(("id", "relation_types", "organisation", "events")),
     SubjectEvent: Shape(("event", "at"), {"event": "name"}),
@@ -193,13 +194,13 @@ _SHAPES: dict[type, Shape] = {
     ),
     CheckResult: Shape(("check", "title", "ref", "status", "summary", "findings")),
 }
-# The shapes of the domain's classes whose JSON is not their attributes in order.
 
 
 def register_shape(cls: type, shape: Shape) -> None:
     """Declare the shape of ``cls``, a class outside the domain (a service's report).
 
-    Call it where ``cls`` is defined, at import time: converters made before apply it too.
+    Call it where ``cls`` is defined, at import time: a converter makes the hook of a
+    class when it first writes one of its objects, and then keeps it.
     """
     _SHAPES[cls] = shape
     _converter.cache_clear()
@@ -208,7 +209,12 @@ def register_shape(cls: type, shape: Shape) -> None:
 def _hook_factory(converter: cattrs.Converter) -> Callable[[type], Callable[[Any], Any]]:
     def factory(cls: type) -> Callable[[Any], Any]:
         shape = _SHAPES.get(cls, Shape())
-        fields = attrs.fields_dict(attrs.resolve_types(cls))
+        try:
+            attrs.resolve_types(cls)
+            by_type = True
+        except NameError:  # an annotation names what only type checkers import
+            by_type = False  # so each value is written by its own type
+        fields = attrs.fields_dict(cls)
         keys = shape.keys or tuple(fields)
         plain: list[attrs.Attribute[Any]] = []
         overrides = {}
@@ -218,9 +224,12 @@ def _hook_factory(converter: cattrs.Converter) -> Callable[[type], Callable[[Any
             hook = shape.hooks.get(key)
             if isinstance(source, str) and source in fields:
                 plain.append(fields[source])
+                if hook is not None:
+                    write: Callable[[Any], Any] | None = _bound(hook, converter)
+                else:
+                    write = None if by_type else converter.unstructure
                 overrides[source] = override(
-                    rename=None if key == source else key,
-                    unstruct_hook=None if hook is None else _bound(hook, converter),
+                    rename=None if key == source else key, unstruct_hook=write
                 )
             else:
                 get = source if callable(source) else operator.attrgetter(source)
