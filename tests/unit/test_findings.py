@@ -23,6 +23,7 @@ from praclox_privacy.domain.policy import RetentionAction
 from praclox_privacy.domain.records import Consent, Item, ItemKey, Subject
 from praclox_privacy.domain.retention import Status, decide
 from praclox_privacy.domain.sweep_plan import DueSelection, plan_sweep
+from praclox_privacy.formats.jsonout import to_json
 from praclox_privacy.formats.policy import default_policy
 
 POLICY = default_policy()
@@ -57,7 +58,7 @@ def test_a_report_is_ok_unless_a_check_failed() -> None:
     report = CheckReport("ws", NOW, (passed, skipped, failed))
     assert not report.ok
     assert (report.count(CheckStatus.PASSED), report.count(CheckStatus.FAILED)) == (1, 1)
-    data = report.as_json()
+    data = to_json(report)
     assert data["failed"] == 1
     assert data["checks"][2]["findings"][0]["ref"] == "Art. 13"
     with pytest.raises(KeyError):

@@ -81,7 +81,9 @@ def agenda(
             except OSError as exc:
                 raise click.ClickException(f"cannot write {ics_path}: {exc.strerror}") from None
     if fmt == "json":
-        data_json = result.as_json()
+        from ..formats.jsonout import to_json
+
+        data_json = to_json(result)
         if ics_path is not None:
             data_json["ics"] = str(ics_path)
         _json(data_json)
@@ -128,9 +130,11 @@ def agenda_sync(
         now = ws.parse_instant(now_text) if now_text else ws.clock()
         events, results = sync(ws, store_names or None, now, actor="cli")
     if fmt == "json":
+        from ..formats.jsonout import to_json
+
         _json(
             {
-                "stores": [r.as_json() for r in results],
+                "stores": to_json(results),
                 "life_events": len(events.items),
                 "excluded": dict(sorted(events.excluded.items())),
                 "failed_sources": dict(sorted(events.failures.items())),

@@ -78,12 +78,11 @@ def _workspace_report(root: Path, now_text: str | None, grace_text: str | None) 
 
 
 def _render(report: "CheckReport", fmt: str) -> str:
-    import json
-
     from ..formats.check_report import report_junit, report_text
+    from ..formats.jsonout import dumps
 
     if fmt == "json":
-        return json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n"
+        return dumps(report) + "\n"
     if fmt == "junit":
         return report_junit(report)
     return report_text(report)

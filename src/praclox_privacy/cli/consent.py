@@ -25,16 +25,9 @@ from .options import open_workspace as _workspace
 from .options import parse_at as _parse_at
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
-    from ..domain.guards import DisclosureRequest
     from ..domain.records import ConsentRecord
 
 __all__ = ["consent", "disclosure"]
-
-
-def _iso(value: "datetime | None") -> str | None:
-    return None if value is None else value.isoformat()
 
 
 def _invalid(exc: ValueError) -> click.ClickException:
@@ -42,19 +35,9 @@ def _invalid(exc: ValueError) -> click.ClickException:
 
 
 def _consent_json(record: "ConsentRecord") -> dict[str, Any]:
-    c = record.consent
-    return {
-        "id": record.id,
-        "subject_id": c.subject_id,
-        "kind": c.kind,
-        "scope": c.scope,
-        "granted_at": c.granted_at.isoformat(),
-        "withdrawn_at": _iso(c.withdrawn_at),
-        "until": _iso(c.until),
-        "method": c.evidence.method,
-        "text": c.evidence.text,
-        "reference": c.evidence.reference,
-    }
+    from ..formats.jsonout import to_json
+
+    return {"id": record.id, **to_json(record.consent)}
 
 
 # -- consent ------------------------------------------------------------------------------
@@ -189,20 +172,6 @@ def consent_receipt(
 # -- disclosure ---------------------------------------------------------------------------
 
 
-def _request_json(r: "DisclosureRequest") -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "subject_id": r.subject_id,
-        "requester": r.requester,
-        "data": list(r.data),
-        "reason": r.reason,
-        "requested_at": r.requested_at.isoformat(),
-        "answer_by": r.answer_by.isoformat(),
-        "status": r.status.value,
-        "decided_at": _iso(r.decided_at),
-    }
-
-
 @click.group(short_help="Third parties' requests for someone's data, pending consent.")
 def disclosure() -> None:
     """Third parties' requests for someone's data: pending until the person consents (S9)."""
@@ -235,7 +204,9 @@ def disclosure_request(
             ws, subject_id, requester, data, reason, at=_parse_at(ws, at_text), actor="cli"
         )
         if fmt == "json":
-            _json(_request_json(req))
+            from ..formats.jsonout import to_json
+
+            _json(to_json(req))
         else:
             click.echo(
                 f"{req.id}: {req.status.value}; answer needed by {req.answer_by.isoformat()}"
@@ -318,7 +289,9 @@ def disclosure_list(
             actor="cli",
         )
         if fmt == "json":
-            _json([_request_json(r) for r in found])
+            from ..formats.jsonout import to_json
+
+            _json(to_json(found))
             return
         for r in found:
             click.echo(

@@ -5,7 +5,7 @@ Exit codes as everywhere: 0 success (``guard check``: allowed), 1 refused, 2 usa
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,7 +20,6 @@ from .options import parse_at as _parse_at
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from ..domain.guards import Agreement, StaffMember
 
 __all__ = ["agreement", "guard", "staff"]
 
@@ -34,17 +33,6 @@ def _invalid(exc: ValueError) -> click.ClickException:
 
 
 # -- staff and the guard --------------------------------------------------------------------
-
-
-def _staff_json(m: "StaffMember") -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "name": m.name,
-        "employment": m.employment.value,
-        "confidentiality_signed_at": _iso(m.confidentiality_signed_at),
-        "started_at": m.started_at.isoformat(),
-        "ended_at": _iso(m.ended_at),
-    }
 
 
 @click.group(short_help="Keep the staff register: employment and confidentiality.")
@@ -107,7 +95,9 @@ def staff_list(workspace_dir: Path, fmt: str) -> None:
     with _workspace(workspace_dir) as ws:
         found = list_staff(ws)
         if fmt == "json":
-            _json([_staff_json(m) for m in found])
+            from ..formats.jsonout import to_json
+
+            _json(to_json(found))
             return
         for m in found:
             signed = _iso(m.confidentiality_signed_at) or "not signed"
@@ -147,30 +137,16 @@ def guard_check(
             ws, staff_id, client_id, at=_parse_at(ws, at_text), purpose=purpose, actor="cli"
         )
     if fmt == "json":
-        _json({"staff": staff_id, "client": client_id, **_decision(decision)})
+        from ..formats.jsonout import to_json
+
+        _json({"staff": staff_id, "client": client_id, **to_json(decision)})
     else:
         click.echo(f"{'allowed' if decision else 'refused'}: {decision.reason}", err=not decision)
     if not decision:
         sys.exit(1)
 
 
-def _decision(decision: Any) -> dict[str, Any]:
-    return {"allowed": bool(decision), "reason": decision.reason}
-
-
 # -- agreements ------------------------------------------------------------------------------
-
-
-def _agreement_json(a: "Agreement") -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "client": a.subject_id,
-        "kind": a.kind,
-        "scope": a.scope,
-        "agreed_at": a.agreed_at.isoformat(),
-        "ends_at": _iso(a.ends_at),
-        "delete_by": _iso(a.delete_by),
-    }
 
 
 @click.group(short_help="Agreements with clients: confidentiality and data transfers.")
@@ -234,7 +210,9 @@ def agreement_list(client_id: str | None, workspace_dir: Path, fmt: str) -> None
     with _workspace(workspace_dir) as ws:
         found = agreements(ws, client_id)
         if fmt == "json":
-            _json([_agreement_json(a) for a in found])
+            from ..formats.jsonout import to_json
+
+            _json(to_json(found))
             return
         for a in found:
             click.echo(

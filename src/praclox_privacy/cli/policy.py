@@ -57,25 +57,9 @@ def policy_check(file: Path | None, fmt: str) -> None:
         problems = check_policy(loaded)  # only warnings remain after a successful load
         ok = True
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "source": source,
-                    "valid": ok,
-                    "problems": [
-                        {
-                            "location": p.location,
-                            "message": p.message,
-                            "code": p.code,
-                            "severity": p.severity,
-                        }
-                        for p in problems
-                    ],
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        from ..formats.jsonout import dumps
+
+        click.echo(dumps({"source": source, "valid": ok, "problems": problems}))
     else:
         for p in problems:
             click.echo(f"{source}: {p}", err=not ok)

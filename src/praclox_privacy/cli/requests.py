@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ..domain.requests import DataRequest
-    from ..domain.restrictions import Restriction
     from ..services.workspace import Workspace
 
 __all__ = ["request"]
@@ -61,26 +60,9 @@ def _now(ws: "Workspace", text: str | None) -> "datetime":
 
 
 def _request_json(r: "DataRequest", now: "datetime") -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "type": r.type.value,
-        "status": r.status.value,
-        "subject_id": r.subject_id,
-        "identities": [
-            {"kind": i.kind, "value": i.value, "format": i.format} for i in r.identities
-        ],
-        "received_at": r.received_at.isoformat(),
-        "due_at": r.due_at.isoformat(),
-        "extended_until": r.extended_until.isoformat() if r.extended_until else None,
-        "extension_reason": r.extension_reason,
-        "deadline": r.deadline.isoformat(),
-        "overdue": r.is_overdue(now),
-        "verified_at": r.verified_at.isoformat() if r.verified_at else None,
-        "verified_by": r.verified_by,
-        "closed_at": r.closed_at.isoformat() if r.closed_at else None,
-        "details": dict(r.details),
-        "result": dict(r.result),
-    }
+    from ..formats.jsonout import insert_after, to_json
+
+    return insert_after(to_json(r), "deadline", overdue=r.is_overdue(now))
 
 
 def _request_line(ws: "Workspace", r: "DataRequest", now: "datetime") -> str:
@@ -95,20 +77,6 @@ def _request_line(ws: "Workspace", r: "DataRequest", now: "datetime") -> str:
     if r.is_overdue(now):
         line += "  OVERDUE"
     return line
-
-
-def _restriction_json(r: "Restriction") -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "subject_id": r.subject_id,
-        "kind": r.kind.value,
-        "category": r.category,
-        "purpose": r.purpose,
-        "ground": r.reason,
-        "request": r.request_id,
-        "started_at": r.started_at.isoformat(),
-        "lifted_at": r.lifted_at.isoformat() if r.lifted_at else None,
-    }
 
 
 @click.group(short_help="Data-subject requests: register, verify and answer them.")
@@ -407,7 +375,9 @@ def request_erase(
             ws, subject_id, request_id=request_id, now=_now(ws, now_text), actor="cli"
         )
         if fmt == "json":
-            _json(result.as_json())
+            from ..formats.jsonout import to_json
+
+            _json(to_json(result))
         else:
             click.echo(erasure_text(result, ws.policy, lang, ws.timezone), nl=False)
             for store, error in result.failures:
@@ -565,7 +535,9 @@ def request_restrictions(
         now = _now(ws, now_text)
         found = restrictions_of(ws, subject_id)
         if fmt == "json":
-            _json([_restriction_json(r) for r in found])
+            from ..formats.jsonout import to_json
+
+            _json(to_json(found))
             return
         for r in found:
             state = "active" if r.active_at(now) else "lifted"

@@ -96,7 +96,9 @@ def sweep(dry_run: bool, now_text: str | None, wait: bool, workspace_dir: Path, 
         else:
             report = run_sweep(ws, now, dry_run=dry_run, wait=wait)
     if fmt == "json":
-        _json(report.as_json())
+        from ..formats.jsonout import to_json
+
+        _json(to_json(report))
     else:
         _print_sweep(report, ws_timezone)
     if not report.ok:

@@ -3,7 +3,6 @@
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,30 +23,7 @@ from .options import emit_json as _json
 from .options import open_workspace as _workspace
 from .options import print_problems as _print_problems
 
-if TYPE_CHECKING:
-    from ..domain.records import Item, Subject
-
 __all__ = ["audit", "data", "init", "subject"]
-
-
-def _item_json(item: "Item") -> dict[str, Any]:
-    return {
-        "subject_id": item.subject_id,
-        "category": item.category,
-        "field": item.field,
-        "value": item.value,
-        "collected_at": item.collected_at.isoformat(),
-        "purposes": list(item.purposes),
-    }
-
-
-def _subject_json(subject: "Subject") -> dict[str, Any]:
-    return {
-        "id": subject.id,
-        "relation_types": sorted(subject.relation_types),
-        "organisation": subject.organisation,
-        "events": [{"event": e.name, "at": e.at.isoformat()} for e in subject.events],
-    }
 
 
 @click.command("init", short_help="Create a workspace: praclox-privacy.toml and its database.")
@@ -124,7 +100,9 @@ def subject_add(
             hint = f"--{exc.field.replace('_', '-')}"
             raise click.BadParameter(exc.message, param_hint=hint) from None
         if fmt == "json":
-            _json(_subject_json(added))
+            from ..formats.jsonout import to_json
+
+            _json(to_json(added))
         else:
             click.echo(added.id)
 
@@ -172,12 +150,9 @@ def subject_show(subject_id: str, workspace_dir: Path, fmt: str) -> None:
         found = ws.ledger.subject(subject_id)
         held = ws.items_of(subject_id)
         if fmt == "json":
-            _json(
-                {
-                    **_subject_json(found),
-                    "items": {s: [_item_json(i) for i in items] for s, items in held.items()},
-                }
-            )
+            from ..formats.jsonout import to_json
+
+            _json({**to_json(found), "items": to_json(held)})
             return
         click.echo(
             f"{found.id}: {', '.join(sorted(found.relation_types))}"
@@ -201,7 +176,9 @@ def subject_list(relation: str | None, workspace_dir: Path, fmt: str) -> None:
             s for s in ws.ledger.subjects() if relation is None or relation in s.relation_types
         ]
         if fmt == "json":
-            _json([_subject_json(s) for s in found])
+            from ..formats.jsonout import to_json
+
+            _json(to_json(found))
             return
         for s in found:
             click.echo(f"{s.id}\t{', '.join(sorted(s.relation_types))}")
@@ -286,20 +263,9 @@ def audit_show(subject_id: str | None, limit: int | None, workspace_dir: Path, f
     with _workspace(workspace_dir) as ws:
         entries = ws.audit_entries(subject_id, limit)
         if fmt == "json":
-            _json(
-                [
-                    {
-                        "seq": e.seq,
-                        "at": e.at.isoformat(),
-                        "actor": e.actor,
-                        "action": e.action,
-                        "subject_id": e.subject_id,
-                        "details": e.details,
-                        "hash": e.hash,
-                    }
-                    for e in entries
-                ]
-            )
+            from ..formats.jsonout import to_json
+
+            _json([to_json(e, omit=("prev_hash",)) for e in entries])
             return
         for e in entries:
             details = json.dumps(e.details, ensure_ascii=False, sort_keys=True)
@@ -317,14 +283,9 @@ def audit_verify(workspace_dir: Path, fmt: str) -> None:
     with _workspace(workspace_dir) as ws:
         result = ws.verify_audit()
     if fmt == "json":
-        _json(
-            {
-                "ok": result.ok,
-                "checked": result.checked,
-                "broken_at": result.broken_at,
-                "reason": result.reason,
-            }
-        )
+        from ..formats.jsonout import to_json
+
+        _json(to_json(result))
     elif result.ok:
         click.echo(f"audit trail intact: {result.checked} entries")
     else:

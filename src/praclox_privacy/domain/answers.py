@@ -8,7 +8,6 @@ hold, and recipients), the items an erasure keeps under a legal hold and why
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 import attrs
 
@@ -229,38 +228,6 @@ class ErasureResult:
     def total(self) -> int:
         """How many items were erased in all."""
         return sum(len(keys) for keys in self.erased.values())
-
-    def as_json(self) -> dict[str, Any]:
-        """Return the result as JSON-serialisable data (no data values)."""
-        return {
-            "request": self.request.id,
-            "status": self.request.status.value,
-            "subject_id": self.subject_id,
-            "at": self.at.isoformat(),
-            "done": self.done,
-            "erased": {
-                store: [{"category": k.category, "field": k.field} for k in keys]
-                for store, keys in self.erased.items()
-            },
-            "erased_count": self.total,
-            "kept": [
-                {
-                    "store": k.store,
-                    "category": k.category,
-                    "field": k.field,
-                    "rule": k.rule,
-                    "law": k.law,
-                    "until": k.until.isoformat() if k.until else None,
-                }
-                for k in self.kept
-            ],
-            "recipients_notified": list(self.recipients),
-            "contact_persons_kept": list(self.members_kept),
-            "ledger_kept": True,
-            "failures": [{"store": s, "error": e} for s, e in self.failures],
-            "rows_kept": [{"store": s, "row": r} for s, r in self.rows_kept],
-            "anonymised_in": list(self.anonymised_in),
-        }
 
 
 @attrs.frozen

@@ -110,16 +110,6 @@ class Finding:
     message: str
     details: Mapping[str, Any] = attrs.field(factory=dict, converter=_details)
 
-    def as_json(self) -> dict[str, Any]:
-        """Return the finding as JSON-serialisable data."""
-        return {
-            "check": self.check,
-            "ok": self.ok,
-            "ref": self.ref,
-            "message": self.message,
-            "details": dict(self.details),
-        }
-
 
 @attrs.frozen
 class CheckResult:
@@ -168,17 +158,6 @@ class CheckResult:
         """Return a skipped result; ``reason`` says why."""
         return cls(check, CheckStatus.SKIPPED, reason)
 
-    def as_json(self) -> dict[str, Any]:
-        """Return the result as JSON-serialisable data."""
-        return {
-            "check": self.check,
-            "title": self.title,
-            "ref": self.ref,
-            "status": self.status.value,
-            "summary": self.summary,
-            "findings": [f.as_json() for f in self.findings],
-        }
-
 
 def _ref_order(ref: str) -> tuple[int, int, str]:
     if ref.startswith("S") and ref[1:].isdigit():
@@ -221,18 +200,6 @@ class CheckReport:
             if r.check == check:
                 return r
         raise KeyError(check)
-
-    def as_json(self) -> dict[str, Any]:
-        """Return the report as JSON-serialisable data."""
-        return {
-            "source": self.source,
-            "now": None if self.now is None else self.now.isoformat(),
-            "ok": self.ok,
-            "passed": self.count(CheckStatus.PASSED),
-            "failed": self.count(CheckStatus.FAILED),
-            "skipped": self.count(CheckStatus.SKIPPED),
-            "checks": [r.as_json() for r in self.results],
-        }
 
 
 # -- the policy --------------------------------------------------------------------------

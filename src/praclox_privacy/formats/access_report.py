@@ -36,6 +36,7 @@ from .documents.words import (
     relation_label,
     retention_phrase,
 )
+from .jsonout import insert_after, to_json
 from .texts import long_date, texts
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def report_schema() -> dict[str, Any]:
 
 
 def _iso(instant: datetime | None) -> str | None:
-    return None if instant is None else instant.astimezone(UTC).isoformat()
+    return None if instant is None else str(to_json(instant, utc=True))
 
 
 # -- per item ---------------------------------------------------------------------------------
@@ -136,18 +137,26 @@ def _recipient_labels(entry: ReportItem, policy: Policy, lang: str) -> list[dict
 # -- JSON -------------------------------------------------------------------------------------
 
 
+# The records are the converter's shapes in UTC, less what the person need not be told
+# here (the subject, the register's bookkeeping), plus what a person reads: the article,
+# a label in the report's language, whether it counts now.
+
+
 def _request_json(request: DataRequest) -> dict[str, Any]:
-    return {
-        "id": request.id,
-        "type": request.type.value,
-        "article": request.type.article,
-        "status": request.status.value,
-        "received_at": _iso(request.received_at),
-        "due_at": _iso(request.due_at),
-        "extended_until": _iso(request.extended_until),
-        "verified_at": _iso(request.verified_at),
-        "closed_at": _iso(request.closed_at),
-    }
+    data = to_json(
+        request,
+        utc=True,
+        omit=(
+            "subject_id",
+            "identities",
+            "extension_reason",
+            "deadline",
+            "verified_by",
+            "details",
+            "result",
+        ),
+    )
+    return insert_after(data, "type", article=request.type.article)
 
 
 def _consent_json(consent: "Consent", policy: Policy, lang: str, now: datetime) -> dict[str, Any]:
@@ -155,31 +164,14 @@ def _consent_json(consent: "Consent", policy: Policy, lang: str, now: datetime) 
         label = policy.consent_kind(consent.kind).label.get(lang)
     except KeyError:
         label = consent.kind
-    return {
-        "kind": consent.kind,
-        "label": label,
-        "granted_at": _iso(consent.granted_at),
-        "withdrawn_at": _iso(consent.withdrawn_at),
-        "until": _iso(consent.until),
-        "active": consent.active_at(now),
-        "method": consent.evidence.method,
-        "text": consent.evidence.text,
-        "scope": consent.scope,
-    }
+    data = to_json(consent, utc=True, omit=("subject_id", "reference"))
+    data = insert_after(data, "kind", label=label)
+    data = insert_after(data, "until", active=consent.active_at(now))
+    return insert_after(data, "text", scope=consent.scope)
 
 
 def _restriction_json(r: Restriction, now: datetime) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "kind": r.kind.value,
-        "category": r.category,
-        "purpose": r.purpose,
-        "ground": r.reason,
-        "request": r.request_id,
-        "started_at": _iso(r.started_at),
-        "lifted_at": _iso(r.lifted_at),
-        "active": r.active_at(now),
-    }
+    return {**to_json(r, utc=True, omit=("subject_id",)), "active": r.active_at(now)}
 
 
 def report_json(

@@ -22,6 +22,7 @@ import icalendar
 
 from ..domain.agenda import LeapDay, LifeEvent, life_event_of
 from ..domain.records import Item, ItemKey
+from .jsonout import to_json
 
 __all__ = [
     "PRODID",
@@ -53,15 +54,7 @@ def resource_name(key: ItemKey) -> str:
 
 
 def _encode_item(item: Item) -> str:
-    data = {
-        "subject_id": item.subject_id,
-        "category": item.category,
-        "field": item.field,
-        "value": item.value,
-        "collected_at": item.collected_at.isoformat(),
-        "purposes": list(item.purposes),
-    }
-    raw = json.dumps(data, ensure_ascii=True).encode("ascii")
+    raw = json.dumps(to_json(item), ensure_ascii=True).encode("ascii")
     return base64.b64encode(raw).decode("ascii")
 
 

@@ -18,7 +18,7 @@ mirrors the allowed life events. Erasure requests and the retention sweep reach 
 
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -32,6 +32,7 @@ from ..domain.agenda import (
 )
 from ..domain.records import Item, ItemKey
 from ..domain.restrictions import ProcessingRestricted
+from ..formats.jsonout import Shape, register_shape, sorted_mapping
 from ..ports import ANONYMISED, DueQuery, ReadsAll, Store, StoreError
 from .rights import ensure_usable
 
@@ -71,21 +72,6 @@ class AgendaEntry:
         """Return a one-line English description."""
         return self.congratulation.describe(self.name)
 
-    def as_json(self) -> dict[str, Any]:
-        """Return the entry as JSON-ready data."""
-        event = self.congratulation.event
-        return {
-            "date": self.congratulation.on.isoformat(),
-            "subject_id": event.subject_id,
-            "name": self.name,
-            "kind": event.kind.value,
-            "child": event.child,
-            "years": self.congratulation.years,
-            "event_date": event.date.isoformat(),
-            "field": event.key.field,
-            "description": self.describe(),
-        }
-
 
 @attrs.frozen
 class LifeEvents:
@@ -121,17 +107,6 @@ class Agenda:
     excluded: dict[str, str]
     failures: dict[str, str]
 
-    def as_json(self) -> dict[str, Any]:
-        """Return the agenda as JSON-ready data."""
-        return {
-            "from": self.start.isoformat(),
-            "days": self.days,
-            "leap_day": self.leap_day.value,
-            "entries": [e.as_json() for e in self.entries],
-            "excluded": dict(sorted(self.excluded.items())),
-            "failed_stores": dict(sorted(self.failures.items())),
-        }
-
 
 @attrs.frozen
 class SyncResult:
@@ -148,9 +123,41 @@ class SyncResult:
     unchanged: int
     error: str | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        """Return the result as JSON-ready data."""
-        return attrs.asdict(self)
+
+register_shape(
+    AgendaEntry,
+    Shape(
+        (
+            "date",
+            "subject_id",
+            "name",
+            "kind",
+            "child",
+            "years",
+            "event_date",
+            "field",
+            "description",
+        ),
+        {
+            "date": "congratulation.on",
+            "subject_id": "congratulation.event.subject_id",
+            "kind": "congratulation.event.kind",
+            "child": "congratulation.event.child",
+            "years": "congratulation.years",
+            "event_date": "congratulation.event.date",
+            "field": "congratulation.event.key.field",
+            "description": AgendaEntry.describe,
+        },
+    ),
+)
+register_shape(
+    Agenda,
+    Shape(
+        ("from", "days", "leap_day", "entries", "excluded", "failed_stores"),
+        {"from": "start", "failed_stores": "failures"},
+        {"excluded": sorted_mapping, "failed_stores": sorted_mapping},
+    ),
+)
 
 
 def agenda_stores(ws: "Workspace") -> list[str]:

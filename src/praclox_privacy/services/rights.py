@@ -46,6 +46,7 @@ from ..domain.restrictions import (
     refusal,
 )
 from ..domain.retention import erasure_plan
+from ..formats.jsonout import to_json
 from ..ports import ReportsKeptRows, StoreError
 from .requests import current_subject, receive_request
 
@@ -253,7 +254,7 @@ def erase_subject(
     if failures:
         reg.save(request, "request.erasure_incomplete", summary, actor)
         return result
-    record = result.as_json()
+    record = to_json(result)
     record["results_count"] = result.total
     done = complete(request, {k: v for k, v in record.items() if k != "status"}, now)
     reg.save(done, "request.completed", summary, actor)

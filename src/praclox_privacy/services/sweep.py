@@ -29,6 +29,7 @@ from ..domain.errors import PracloxPrivacyError
 from ..domain.policy import RetentionAction
 from ..domain.records import ItemKey
 from ..domain.sweep_plan import DueSelection, HeldBack, SweepPlan, plan_sweep
+from ..formats.jsonout import Shape, register_shape, sorted_mapping
 from ..ports import DueQuery, Store, StoreError, SweepsInPlace
 
 if TYPE_CHECKING:
@@ -134,40 +135,16 @@ class SweepReport:
         """How many items were erased or anonymised (or are due, in a dry run)."""
         return sum(e.count for e in self.erased)
 
-    def as_json(self) -> dict[str, Any]:
-        """Return the report as JSON-serialisable data."""
-        return {
-            "now": self.now.isoformat(),
-            "dry_run": self.dry_run,
-            "ok": self.ok,
-            "total": self.total,
-            "recovered": self.recovered,
-            "erased": [
-                {
-                    "rule": e.rule,
-                    "store": e.store,
-                    "category": e.category,
-                    "action": e.action.value,
-                    "count": e.count,
-                    "subjects": list(e.subjects),
-                    **({"table": e.table, "kept": e.kept} if e.table is not None else {}),
-                }
-                for e in self.erased
-            ],
-            "held": [
-                {
-                    "rule": h.rule,
-                    "store": h.store,
-                    "category": h.category,
-                    "kind": h.kind,
-                    "ground": h.ground,
-                    "count": h.count,
-                    "until": {s: t.isoformat() for s, t in sorted(h.until.items())},
-                }
-                for h in self.held
-            ],
-            "failures": [{"store": f.store, "error": f.error} for f in self.failures],
-        }
+
+def _mapped(erased: Erased) -> bool:
+    return erased.table is not None
+
+
+register_shape(Erased, Shape(when={"table": _mapped, "kept": _mapped}))
+register_shape(Held, Shape(hooks={"until": sorted_mapping}))
+register_shape(
+    SweepReport, Shape(("now", "dry_run", "ok", "total", "recovered", "erased", "held", "failures"))
+)
 
 
 def plan(ws: "Workspace", now: datetime) -> SweepPlan:

@@ -8,12 +8,12 @@ measures (g). The legal basis is added because the Dutch regulator asks for it.
 
 import csv
 import io
-import json
 from collections.abc import Iterable
 
 import attrs
 
 from ...domain.policy import LegalBasis, Policy, Purpose
+from ..jsonout import dumps
 from .words import basis_phrase, join_and, retention_phrase
 
 __all__ = ["COLUMNS", "FORMATS", "Register", "RegisterRow", "build_register"]
@@ -120,8 +120,7 @@ class Register:
 
     def to_json(self) -> str:
         """Return the register as a JSON array of objects keyed by column key."""
-        data = [attrs.asdict(row) for row in self.rows]
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        return dumps(self.rows) + "\n"
 
     def to_markdown(self) -> str:
         """Return the register as Markdown: a section per purpose with a two-column table."""

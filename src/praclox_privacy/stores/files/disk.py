@@ -11,6 +11,7 @@ import attrs
 
 from ...domain.errors import InvalidValue
 from ...domain.records import Item, check_subject_id
+from ...formats.jsonout import to_json
 
 __all__ = [
     "COMMIT",
@@ -86,14 +87,8 @@ def encode(subject_id: str, items: Iterable[Item]) -> bytes:
     Non-ASCII text is kept readable (UTF-8) unless a value holds a lone surrogate, which
     UTF-8 cannot encode; then the whole document is written as escaped ASCII.
     """
-    entries = [
-        {
-            "category": item.category,
-            "field": item.field,
-            "value": item.value,
-            "collected_at": item.collected_at.isoformat(),
-            "purposes": list(item.purposes),
-        }
+    entries = [  # the document names the subject once
+        to_json(item, omit=("subject_id",))
         for item in sorted(items, key=lambda i: (i.category, i.field))
     ]
     # Built by hand rather than with ``indent=``, which makes json use its slow encoder.

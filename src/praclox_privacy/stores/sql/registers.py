@@ -21,6 +21,7 @@ from ...domain.guards import (
     StaffMember,
 )
 from ...domain.records import ConsentRecord
+from ...formats.jsonout import to_json
 from ...ports import LedgerError
 from .ledger import SqlLedger
 
@@ -107,13 +108,7 @@ class SqlRegisters:
             recorded = attrs.evolve(agreement, id=int(key[0]))
             self.ledger.audit(
                 "agreement.recorded",
-                {
-                    "agreement": recorded.id,
-                    "kind": agreement.kind,
-                    "agreed_at": agreement.agreed_at.isoformat(),
-                    "ends_at": _iso(agreement.ends_at),
-                    "delete_by": _iso(agreement.delete_by),
-                },
+                to_json(recorded, omit=("client", "scope"), rename={"id": "agreement"}),
                 agreement.subject_id,
                 actor,
             )
@@ -170,13 +165,7 @@ class SqlRegisters:
                 conn.execute(t.update().where(t.c.id == member.id).values(**values))
             self.ledger.audit(
                 "staff.added" if exists is None else "staff.updated",
-                {
-                    "staff": member.id,
-                    "employment": member.employment.value,
-                    "confidentiality_signed_at": _iso(member.confidentiality_signed_at),
-                    "started_at": member.started_at.isoformat(),
-                    "ended_at": _iso(member.ended_at),
-                },
+                to_json(member, omit=("name",), rename={"id": "staff"}),
                 None,
                 actor,
             )
@@ -291,7 +280,3 @@ class SqlRegisters:
             stmt = stmt.where(t.c.status == status.value)
         with self.database.begin() as conn:
             return [self._request(r) for r in conn.execute(stmt)]
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()

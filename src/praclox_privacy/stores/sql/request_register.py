@@ -25,6 +25,7 @@ from ...domain.requests import (
     RequestType,
 )
 from ...domain.restrictions import Restriction, RestrictionKind
+from ...formats.jsonout import to_json
 from .ledger import SqlLedger
 
 if TYPE_CHECKING:
@@ -54,13 +55,7 @@ class SqlRequestRegister:
         return {
             "type": request.type.value,
             "subject_id": request.subject_id,
-            "identities": json.dumps(
-                [
-                    {"kind": i.kind, "value": i.value, "format": i.format}
-                    for i in request.identities
-                ],
-                ensure_ascii=False,
-            ),
+            "identities": json.dumps(to_json(request.identities), ensure_ascii=False),
             "received_at": request.received_at,
             "due_at": request.due_at,
             "extended_until": request.extended_until,
@@ -295,13 +290,5 @@ class SqlRequestRegister:
 
 
 def _restriction_details(r: Restriction) -> dict[str, Any]:
-    return {
-        "restriction": r.id,
-        "kind": r.kind.value,
-        "category": r.category,
-        "purpose": r.purpose,
-        "ground": r.reason,
-        "request": r.request_id,
-        "started_at": r.started_at.isoformat(),
-        "lifted_at": r.lifted_at.isoformat() if r.lifted_at else None,
-    }
+    # Its JSON shape, under "restriction" its id; the audit entry itself names the subject.
+    return dict(to_json(r, omit=("subject_id",), rename={"id": "restriction"}))
