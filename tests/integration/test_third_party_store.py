@@ -9,7 +9,7 @@ import pytest
 
 from conftest import missing
 from praclox_privacy import Policy
-from praclox_privacy.plugins import make_plugin_manager, store_kinds
+from praclox_privacy.plugins import installed_plugins, make_plugin_manager, store_kinds
 from praclox_privacy.ports import Store, StoreContext, StoreKind
 from praclox_privacy.testing import StoreContract
 
@@ -31,7 +31,7 @@ def test_shelf_is_found_through_its_entry_point() -> None:
     plugin = pm.get_plugin("shelf")  # the entry point's name
     assert plugin is not None
     assert plugin.__name__ == "praclox_privacy_shelf"
-    dists = {dist.project_name for p, dist in pm.list_plugin_distinfo() if p is plugin}
+    dists = {p.distribution for p in installed_plugins() if p.name == "shelf"}
     assert dists == {"praclox-privacy-shelf"}
 
 

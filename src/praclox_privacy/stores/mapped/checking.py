@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ...domain.errors import MappingError, PracloxPrivacyError, Problem
+from ...formats.jsonout import Shape, register_shape, to_json
 
 if TYPE_CHECKING:
     from ...ports import WorkspaceView
@@ -32,6 +33,17 @@ class MappingCheck:
     def ok(self) -> bool:
         """Whether the mapping is valid against the policy and the schema."""
         return not self.problems
+
+
+def _problems(problems: tuple[Problem, ...], converter: object) -> list[object]:
+    # A mapping's problems are errors: their severity is not written.
+    return [to_json(p, omit=("severity",)) for p in problems]
+
+
+register_shape(
+    MappingCheck,
+    Shape(("store", "source", "ok", "tables", "problems"), hooks={"problems": _problems}),
+)
 
 
 def check_mappings(ws: "WorkspaceView", store: str | None = None) -> list[MappingCheck]:

@@ -90,29 +90,13 @@ def map_group(cli: "CommandKit") -> click.Group:
         that is not a date, a category the policy does not declare). Reads the schema only;
         nothing is written. Exit 0 when every mapping is valid, 1 when one is not.
         """
+        from ...formats.jsonout import to_json
         from .checking import check_mappings
 
         with cli.open_workspace(workspace_dir) as ws:
             results = check_mappings(ws, store_name)
         if fmt == "json":
-            cli.emit_json(
-                {
-                    "ok": all(r.ok for r in results),
-                    "stores": [
-                        {
-                            "store": r.store,
-                            "source": r.source,
-                            "ok": r.ok,
-                            "tables": r.tables,
-                            "problems": [
-                                {"location": p.location, "message": p.message, "code": p.code}
-                                for p in r.problems
-                            ],
-                        }
-                        for r in results
-                    ],
-                }
-            )
+            cli.emit_json({"ok": all(r.ok for r in results), "stores": to_json(results)})
         elif not results:
             click.echo("no sql-mapped store in this workspace")
         for result in results if fmt != "json" else ():
