@@ -4,12 +4,15 @@ A real plugin lives in its own package and is found through an entry point in th
 ``praclox_privacy`` group (see examples/praclox-privacy-shelf and docs/plugins.md). Here
 the plugin is an object handed to ``make_plugin_manager(plugins=[...])``, and the store
 is a small dict-backed one that keeps the store contract: it refuses what the policy does
-not allow (``check_storable``) and selects due items with ``DueQuery.matches``.
+not allow (``check_storable``). It derives from ``ScanningStore``: it writes
+``all_items`` and the rest of the contract, and inherits ``subject_ids``,
+``categories_held``, ``find_due`` and ``erase_due``, which scan ``all_items`` (due items
+are those ``DueQuery.matches``). A store whose backend can select (SQL, a search API)
+writes those four itself instead.
 """
 
 import tempfile
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,10 +24,9 @@ from praclox_privacy.ports import (
     ANONYMISED,
     CONFIG_NAME,
     Capabilities,
-    DueQuery,
-    ErasedItems,
     Health,
     RelationTypesOf,
+    ScanningStore,
     StoreContext,
     StoreKind,
     WriteRefused,
@@ -41,7 +43,7 @@ class NotebookSettings:
     owner: str = "office"
 
 
-class NotebookStore:
+class NotebookStore(ScanningStore):
     """Items in a dict: what a CRM or agenda integration would keep elsewhere."""
 
     def __init__(self, policy: Policy, name: str, owner: str) -> None:
@@ -70,14 +72,8 @@ class NotebookStore:
         found = [i for i in self._items.values() if i.subject_id == subject_id]
         return sorted(found, key=lambda i: (i.category, i.field))
 
-    def subject_ids(self) -> Iterator[str]:
-        yield from sorted({k.subject_id for k in self._items})
-
-    def categories_held(self) -> Mapping[str, int]:
-        return dict(Counter(k.category for k in self._items))
-
-    def find_due(self, query: DueQuery) -> Iterator[ItemKey]:
-        yield from sorted(k for k, i in self._items.items() if query.matches(i))
+    def all_items(self) -> list[Item]:  # what ScanningStore scans
+        return list(self._items.values())
 
     def erase(self, keys: Iterable[ItemKey], action: RetentionAction) -> int:
         count = 0
@@ -88,10 +84,6 @@ class NotebookStore:
                 self._items[key] = attrs.evolve(self._items[key], value=ANONYMISED)
             count += 1
         return count
-
-    def erase_due(self, query: DueQuery, action: RetentionAction) -> ErasedItems:
-        keys = list(self.find_due(query))
-        return ErasedItems(self.erase(keys, action), {k.subject_id for k in keys})
 
     def rectify(self, key: ItemKey, value: str) -> Item:
         self._items[key] = attrs.evolve(self._items[key], value=value)

@@ -4,8 +4,7 @@ It keeps items in a dict, is fully transactional, and doubles as the fake in uni
 and as the model the contract kit's stateful test compares other stores with.
 """
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable
 
 import attrs
 
@@ -15,10 +14,9 @@ from ..hookspecs import hookimpl
 from ..ports import (
     ANONYMISED,
     Capabilities,
-    DueQuery,
-    ErasedItems,
     Health,
     RelationTypesOf,
+    ScanningStore,
     StoreContext,
     StoreKind,
     WriteRefused,
@@ -33,8 +31,12 @@ class MemorySettings:
     """The memory store has no settings."""
 
 
-class MemoryStore:
-    """Items in a dict, keyed by :class:`ItemKey`."""
+class MemoryStore(ScanningStore):
+    """Items in a dict, keyed by :class:`ItemKey`.
+
+    Its listings and due queries are :class:`~praclox_privacy.ports.ScanningStore`'s
+    scans of :meth:`all_items`: a dict is read whole anyway.
+    """
 
     def __init__(self, policy: Policy, name: str = "memory") -> None:
         self.name = name
@@ -67,20 +69,9 @@ class MemoryStore:
         found = [i for k, i in self._items.items() if k.subject_id == subject_id]
         return sorted(found, key=lambda i: (i.category, i.field))
 
-    def subject_ids(self) -> Iterator[str]:
-        """Yield the id of every subject with at least one item."""
-        yield from sorted({k.subject_id for k in self._items})
-
-    def categories_held(self) -> Mapping[str, int]:
-        """Return how many items the store holds per category."""
-        return dict(Counter(k.category for k in self._items))
-
-    def find_due(self, query: DueQuery) -> Iterator[ItemKey]:
-        """Yield the keys of the items ``query`` selects."""
-        yield from sorted(
-            (k for k, i in self._items.items() if query.matches(i)),
-            key=lambda k: (k.subject_id, k.category, k.field),
-        )
+    def all_items(self) -> list[Item]:
+        """Return every item the store holds."""
+        return list(self._items.values())
 
     def erase(self, keys: Iterable[ItemKey], action: RetentionAction) -> int:
         """Erase or anonymise the items with ``keys``; return how many."""
@@ -95,11 +86,6 @@ class MemoryStore:
                 self._items[key] = attrs.evolve(item, value=ANONYMISED)
             count += 1
         return count
-
-    def erase_due(self, query: DueQuery, action: RetentionAction) -> ErasedItems:
-        """Erase or anonymise every item ``query`` selects."""
-        keys = list(self.find_due(query))
-        return ErasedItems(self.erase(keys, action), {k.subject_id for k in keys})
 
     def rectify(self, key: ItemKey, value: str) -> Item:
         """Replace the value of item ``key``; ``collected_at`` stays (retention runs on)."""

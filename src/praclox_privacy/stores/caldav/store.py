@@ -17,7 +17,6 @@ evaluated by reading the whole calendar.
 """
 
 import os
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NoReturn
 from xml.etree import ElementTree
@@ -33,10 +32,9 @@ from ...formats.ical import calendar_of, event_of, events_in, item_of, resource_
 from ...ports import (
     ANONYMISED,
     Capabilities,
-    DueQuery,
-    ErasedItems,
     Health,
     RelationTypesOf,
+    ScanningStore,
     StoreError,
     StoreUnavailable,
     WriteRefused,
@@ -58,13 +56,17 @@ _NS = {"D": "DAV:", "C": "urn:ietf:params:xml:ns:caldav"}
 _ICS = {"Content-Type": "text/calendar; charset=utf-8"}
 
 
-class CalDavStore:
+class CalDavStore(ScanningStore):
     """Items as events in one CalDAV calendar.
 
     The server is first contacted on first use (not when the store is built), so a
     workspace opens while the agenda server is down; every operation then raises
     :class:`~praclox_privacy.ports.StoreUnavailable` naming the server, and nothing is
     changed.
+
+    Listings and due queries are :class:`~praclox_privacy.ports.ScanningStore`'s scans of
+    :meth:`all_items`: CalDAV cannot select on the item an event carries, so the calendar
+    is read whole (one ``REPORT``).
     """
 
     def __init__(self, policy: Policy, settings: CalDavSettings, name: str = "caldav") -> None:
@@ -257,19 +259,6 @@ class CalDavStore:
         found = [i for i in self.all_items() if i.subject_id == subject_id]
         return sorted(found, key=lambda i: (i.category, i.field))
 
-    def subject_ids(self) -> Iterator[str]:
-        """Yield the id of every subject with at least one item, each once, sorted."""
-        return iter(sorted({i.subject_id for i in self.all_items()}))
-
-    def categories_held(self) -> Mapping[str, int]:
-        """Return how many items the calendar holds per category."""
-        return dict(Counter(i.category for i in self.all_items()))
-
-    def find_due(self, query: DueQuery) -> Iterator[ItemKey]:
-        """Yield the keys of the items ``query`` selects (the calendar is read first)."""
-        keys = [i.key for i in self.all_items() if query.matches(i)]
-        return iter(sorted(keys, key=lambda k: (k.subject_id, k.category, k.field)))
-
     def erase(self, keys: Iterable[ItemKey], action: RetentionAction) -> int:
         """Delete (or anonymise) the events of ``keys``; missing ones are skipped.
 
@@ -291,11 +280,6 @@ class CalDavStore:
                     self._put(attrs.evolve(item, value=ANONYMISED))
             count += 1
         return count
-
-    def erase_due(self, query: DueQuery, action: RetentionAction) -> ErasedItems:
-        """Erase (or anonymise) every item ``query`` selects."""
-        keys = list(self.find_due(query))
-        return ErasedItems(self.erase(keys, action), {k.subject_id for k in keys})
 
     def rectify(self, key: ItemKey, value: str) -> Item:
         """Replace the value of item ``key``; ``collected_at`` stays (retention runs on).

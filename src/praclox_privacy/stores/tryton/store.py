@@ -26,7 +26,6 @@ this store never creates them (``write`` is not supported).
 """
 
 import contextlib
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -37,10 +36,9 @@ from ...domain.policy import Policy, RetentionAction
 from ...domain.records import Item, ItemKey, Subject, SubjectEvent
 from ...ports import (
     Capabilities,
-    DueQuery,
-    ErasedItems,
     Health,
     RelationTypesOf,
+    ScanningStore,
     StoreError,
 )
 from . import TrytonSettings, parse_source
@@ -89,12 +87,16 @@ def _order(record: Mapping[str, Any]) -> tuple[int, int]:
     return (sequence if isinstance(sequence, int) else 0, int(record["id"]))
 
 
-class TrytonStore:
+class TrytonStore(ScanningStore):
     """Parties of a Tryton database as subjects and items, over JSON-RPC.
 
     Implements :class:`~praclox_privacy.ports.Store` (without ``write``) and
     :class:`~praclox_privacy.ports.SubjectSource`. The server is contacted on first use,
     not when the store is built, and never for a subject id that is not one of its own.
+
+    Listings and due queries are :class:`~praclox_privacy.ports.ScanningStore`'s scans of
+    :meth:`all_items`: an item is built from a party and the records mapped to it, which
+    Tryton cannot select on as items, so every mapped party is read.
     """
 
     def __init__(self, policy: Policy, settings: TrytonSettings, name: str = "tryton") -> None:
@@ -320,22 +322,13 @@ class TrytonStore:
         party = self._one(subject_id)
         return [] if party is None else [v.item for v in party.values]
 
-    def _all_items(self) -> list[Item]:
+    def all_items(self) -> list[Item]:
+        """Return every item the mapped parties hold (three or four JSON-RPC calls).
+
+        A party holding no value has no item, so it is not among
+        :meth:`subject_ids` (:meth:`subjects` lists it).
+        """
         return [v.item for p in self._parties(None, with_values=True) for v in p.values]
-
-    def subject_ids(self) -> Iterator[str]:
-        """Yield the id of every mapped party holding at least one item, sorted."""
-        parties = self._parties(None, with_values=True)
-        return iter(sorted(p.subject.id for p in parties if p.values))
-
-    def categories_held(self) -> Mapping[str, int]:
-        """Return how many items the mapped parties hold per category."""
-        return dict(Counter(i.category for i in self._all_items()))
-
-    def find_due(self, query: DueQuery) -> Iterator[ItemKey]:
-        """Yield the keys ``query`` selects (the mapped parties are read first)."""
-        keys = [i.key for i in self._all_items() if query.matches(i)]
-        return iter(sorted(keys, key=lambda k: (k.subject_id, k.category, k.field)))
 
     def erase(self, keys: Iterable[ItemKey], action: RetentionAction) -> int:
         """Erase the items of ``keys`` in Tryton; missing keys are skipped.
@@ -465,11 +458,6 @@ class TrytonStore:
         except StoreError:
             return False
         return True
-
-    def erase_due(self, query: DueQuery, action: RetentionAction) -> ErasedItems:
-        """Erase every item ``query`` selects (see :meth:`erase`)."""
-        keys = list(self.find_due(query))
-        return ErasedItems(self.erase(keys, action), {k.subject_id for k in keys})
 
     def rectify(self, key: ItemKey, value: str) -> Item:
         """Replace the value of item ``key`` in Tryton; ``collected_at`` stays.
