@@ -111,8 +111,9 @@ class Workspace:
     ) -> Path:
         """Create a workspace in ``root`` (an SQLite database unless ``url`` names one).
 
-        The primary store is of kind :data:`PRIMARY_KIND`, with the settings its plugin
-        gives a new workspace (``StoreKind.init_settings``).
+        The primary store is of kind
+        :data:`~praclox_privacy.services.config.PRIMARY_KIND`, with the settings its
+        plugin gives a new workspace (``StoreKind.init_settings``).
 
         :returns: the path of the new ``praclox-privacy.toml``.
         :raises WorkspaceError: when ``root`` already has one.
