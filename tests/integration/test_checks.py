@@ -461,3 +461,80 @@ def test_every_kind_of_finding_at_once(root: Path) -> None:
     assert refs("requests.deadlines") == {"Art. 12(3) GDPR"}
     assert refs("documents.register") == {"Art. 30(1) GDPR"}
     assert status(data, "documents.statement") == "passed"
+
+
+# -- recordings an application keeps in its own tables (S13) -------------------------------
+
+
+def test_S13_a_recording_in_a_mapped_table_without_prior_consent_fails_the_check(
+    tmp_path: Path,
+) -> None:
+    """Issue 16, item 15: the library refuses to store a recording without that person's
+    prior consent (S13), but an application writes its own tables: `check` flags the
+    mapped recording column of each person without a prior `recording` consent."""
+    import sqlalchemy as sa
+
+    from praclox_privacy import Consent, Evidence
+
+    app = tmp_path / "app.db"
+    engine = sa.create_engine(f"sqlite:///{app}")
+    metadata = sa.MetaData()
+    calls = sa.Table(
+        "call_notes",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("full_name", sa.String(100), nullable=False),
+        sa.Column("recording", sa.Text),
+        sa.Column("recorded_at", sa.DateTime),
+        sa.Column("left_on", sa.Date),
+    )
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            calls.insert(),
+            [
+                {"id": 1, "full_name": "Anna", "recording": "call-17.ogg",
+                 "recorded_at": datetime(2025, 2, 1, 10)},  # noqa: DTZ001
+                {"id": 2, "full_name": "Bram", "recording": "call-18.ogg",
+                 "recorded_at": datetime(2025, 2, 2, 10)},  # noqa: DTZ001
+                {"id": 3, "full_name": "Cor", "recording": None, "recorded_at": None},
+            ],
+        )  # fmt: skip
+    engine.dispose()
+    (tmp_path / "mapping.toml").write_text(
+        """
+[[table]]
+name = "call_notes"
+relation_type = "contact_person"
+subject_prefix = "caller-"
+collected = "recorded_at"
+events = { relation_ended = "left_on" }
+[table.columns]
+full_name = { category = "person_name", field = "name" }
+recording = { category = "recording" }
+""",
+        encoding="utf-8",
+    )
+    root = tmp_path / "ws"
+    Workspace.init(root)
+    append_config(
+        root, f'\n[stores.app]\nplugin = "sql-mapped"\nurl = "sqlite:///{app}"\n'
+        f'mapping = "{tmp_path / "mapping.toml"}"\n'
+    )  # fmt: skip
+    with opened(root, NOW) as ws:
+        ws.sync_subjects("app")
+        ws.ledger.add_consent(
+            Consent(
+                "caller-1",
+                "recording",
+                datetime(2025, 1, 31, 9, 0, tzinfo=UTC),  # before Anna's call
+                Evidence("phone", "May we record this call?", "call-17"),
+                scope="call-17",
+            )
+        )
+    code, data = check(root)
+    assert code == 1
+    (found,) = [f for f in problems(data, "stores.categories") if f["ref"] == "S13"]
+    assert found["details"]["subjects"] == ["caller-2"]
+    assert found["details"]["category"] == "recording"
+    assert "'app'" in found["message"]

@@ -753,3 +753,60 @@ def test_finishing_an_interrupted_batch_spares_data_written_since(
         assert report.ok
         assert ws.store("files").items_of("ann") == [fresh]
         assert audited(ws) == {"main": 2, "files": 1}
+
+
+# -- categories a newer policy marks ephemeral (S11) ----------------------------------------
+
+
+def test_S11_items_of_a_category_made_ephemeral_are_swept_and_reported(tmp_path: Path) -> None:
+    """Issue 16, item 15: items written while a category was kept (an older policy) are
+    erased by the next sweep once the policy marks the category ephemeral (S11), in every
+    store, and the report says so; another subject's other data stays."""
+    import attrs
+
+    from praclox_privacy import default_policy
+    from praclox_privacy.ports import StoreContext
+    from praclox_privacy.stores.sql import SqlSettings
+    from praclox_privacy.stores.sql.store import SqlStore
+
+    root = tmp_path / "ws"
+    new_workspace(root, FILES)
+    with Workspace.open(root, clock=lambda: NOW) as ws:
+        ws.add_subject(["client"], subject_id="acme", name="Acme")
+        ws.add_subject(["contact_person"], subject_id="jan", organisation="acme", name="Jan")
+    current = default_policy()
+    older = attrs.evolve(
+        current,
+        categories=tuple(
+            attrs.evolve(c, ephemeral=False) if c.id == "search_parameters" else c
+            for c in current.categories
+        ),
+    )
+    search = Item("jan", "search_parameters", "query", "bakkers in Utrecht", BEFORE)
+
+    def types(subject_id: str) -> frozenset[str]:
+        return frozenset({"contact_person"}) if subject_id == "jan" else frozenset()
+
+    main = SqlStore.open(SqlSettings(), StoreContext(older, "main", str(root)))
+    main.write([search], types)
+    main.close()
+    files = FilesStore(older, root / "files", "files")
+    files.write([search], types)
+    files.close()
+
+    with Workspace.open(root, clock=lambda: NOW) as ws:
+        dry = run_sweep(ws, NOW, dry_run=True)
+        assert {(e.store, e.category, e.rule, e.count) for e in dry.erased} >= {
+            ("main", "search_parameters", "ephemeral", 1),
+            ("files", "search_parameters", "ephemeral", 1),
+        }
+        report = run_sweep(ws, NOW)
+        swept = {(e.store, e.rule, e.count, e.subjects) for e in report.erased}
+        assert ("main", "ephemeral", 1, ("jan",)) in swept
+        assert ("files", "ephemeral", 1, ("jan",)) in swept
+        for name in ("main", "files"):
+            assert all(i.category != "search_parameters" for i in ws.store(name).items_of("jan"))
+        assert [i.field for i in ws.store("main").items_of("jan")] == ["name"]
+        assert [i.field for i in ws.store("main").items_of("acme")] == ["name"]
+        assert audited(ws)["main"] == 1
+        assert run_sweep(ws, NOW).erased == ()

@@ -24,7 +24,7 @@ import attrs
 from .errors import Problem
 from .periods import Period
 from .policy import Policy
-from .records import ItemKey
+from .records import Consent, Item, ItemKey
 from .sweep_plan import DueSelection
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "CheckStatus",
     "Finding",
     "category_findings",
+    "consent_findings",
     "document_findings",
     "overdue_findings",
     "overdue_since",
@@ -57,8 +58,9 @@ CHECKS: dict[str, tuple[str, str]] = {
     "stores.reachable": ("every store can be reached", "S1"),
     "stores.categories": (
         "every store holds only categories the policy declares for each subject's "
-        "relation types, and no ephemeral category",
-        "S1, S11",
+        "relation types, no ephemeral category, and no item that needs the person's "
+        "prior consent without it",
+        "S1, S11, S13",
     ),
     "retention.overdue": (
         "nothing is kept past its erasure date for longer than the grace period",
@@ -224,6 +226,56 @@ def policy_findings(problems: Iterable[Problem], source: str) -> list[Finding]:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def consent_findings(
+    store: str,
+    policy: Policy,
+    items: Iterable[Item],
+    consents: Mapping[str, Sequence[Consent]],
+) -> list[Finding]:
+    """Return the items held without the prior consent their category requires (S13).
+
+    A category with ``requires_consent`` (a recording) may only be kept when that very
+    person consented beforehand: a consent of the kind, given at or before the item was
+    collected. The library's writes are refused without it; data an application writes
+    into its own tables (a mapped database) is checked here.
+
+    :param items: the store's items of categories that require a consent.
+    :param consents: every consent on record, by subject id.
+    :returns: an S13 finding per category, naming the subjects (a sample) at fault.
+    """
+    kinds = {c.id: c.requires_consent for c in policy.categories if c.requires_consent}
+    missing: dict[str, set[str]] = {}
+    for item in items:
+        kind = kinds.get(item.category)
+        if kind is None:
+            continue
+        given = [
+            c
+            for c in consents.get(item.subject_id, ())
+            if c.kind == kind and c.granted_at <= item.collected_at
+        ]
+        if not given:
+            missing.setdefault(item.category, set()).add(item.subject_id)
+    return [
+        Finding(
+            "stores.categories",
+            False,
+            "S13",
+            f"store {store!r} holds items of category {category!r} of "
+            f"{_plural(len(subjects), 'subject')} without that person's prior "
+            f"{kinds[category]!r} consent",
+            {
+                "store": store,
+                "category": category,
+                "consent_kind": kinds[category],
+                "subjects": sorted(subjects)[:SAMPLE],
+                "count": len(subjects),
+            },
+        )
+        for category, subjects in sorted(missing.items())
+    ]
 
 
 def category_findings(

@@ -44,6 +44,7 @@ from ..domain.findings import (
     CheckStatus,
     Finding,
     category_findings,
+    consent_findings,
     document_findings,
     overdue_findings,
     overdue_since,
@@ -51,7 +52,7 @@ from ..domain.findings import (
     request_findings,
 )
 from ..domain.periods import Period
-from ..domain.records import ItemKey
+from ..domain.records import Item, ItemKey
 
 if TYPE_CHECKING:
     from ..domain.policy import Policy
@@ -337,11 +338,22 @@ def _keys(store: "Store", categories: set[str]) -> Iterator[ItemKey]:
                 yield item.key
 
 
+def _items(store: "Store", categories: set[str]) -> Iterator[Item]:
+    """Yield the store's items of ``categories`` (read per subject holding one)."""
+    if not categories:
+        return
+    subjects = sorted({k.subject_id for k in _keys(store, categories)})
+    for subject_id in subjects:
+        yield from (i for i in store.items_of(subject_id) if i.category in categories)
+
+
 def _categories(ws: "Workspace", stores: dict[str, "Store"]) -> CheckResult:
     if not stores:
         return CheckResult.skipped("stores.categories", "no store can be reached")
     declared = {c.id for c in ws.policy.categories if not c.ephemeral}
+    gated = {c.id for c in ws.policy.categories if c.requires_consent and not c.ephemeral}
     relation_types = ws.ledger.all_relation_types()
+    consents = ws.ledger.all_consents() if gated else {}
     findings: list[Finding] = []
     counted = 0
     for name, store in stores.items():
@@ -355,6 +367,11 @@ def _categories(ws: "Workspace", stores: dict[str, "Store"]) -> CheckResult:
                 else _keys(store, {c for c, n in held.items() if n and c in declared})
             )
             findings += category_findings(name, ws.policy, held, keys, relation_types)
+            # Items that need the person's prior consent (S13): the library's own writes
+            # are refused without it, an application's own tables are not.
+            findings += consent_findings(
+                name, ws.policy, _items(store, {c for c in gated if held.get(c)}), consents
+            )
         except PracloxPrivacyError as exc:
             findings.append(_unreachable(name, str(exc)))
             continue

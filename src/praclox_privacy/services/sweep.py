@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .workspace import Workspace
 
 __all__ = [
+    "EPHEMERAL_RULE",
     "Erased",
     "Held",
     "StoreFailure",
@@ -51,6 +52,9 @@ BATCH_SUBJECTS = 2000
 store splits a batch into statements of at most 500 subjects."""
 
 LOCK_NAME = "sweep"
+
+EPHEMERAL_RULE = "ephemeral"
+"""The rule a report names for items of a category the policy marks ephemeral (S11)."""
 
 
 class SweepBusy(PracloxPrivacyError):
@@ -264,6 +268,7 @@ class _Sweep:
                         if count:
                             erased.append(Erased.of(selection, name, count, subjects))
                 held.extend(self._held(name, store, the_plan.held))
+                self._sweep_ephemeral(name, store, erased)
             except StoreError as error:
                 failures.append(StoreFailure(name, str(error)))
         report = SweepReport(
@@ -289,6 +294,35 @@ class _Sweep:
             # An unreachable store is reported when its turn comes; the others go on.
             with contextlib.suppress(StoreError):
                 self.ws.store(name)
+
+    # -- categories the policy made ephemeral (S11) ---------------------------------------
+
+    def _sweep_ephemeral(self, name: str, store: Store, erased: list[Erased]) -> None:
+        """Erase every item of a category the policy marks ephemeral (S11), at once.
+
+        Stores refuse to write such items, but items written under an older policy, when
+        the category was not ephemeral yet, stay until a sweep removes them: they have no
+        retention period, so they are due now, whoever they belong to.
+        """
+        held = store.categories_held()
+        for category in self.ws.policy.categories:
+            if not category.ephemeral or not held.get(category.id):
+                continue
+            who = sorted({k.subject_id for k in store.find_due(DueQuery({category.id}))})
+            if not who:
+                continue
+            selection = DueSelection(
+                EPHEMERAL_RULE, RetentionAction.ERASE, category.id, self.now, tuple(who)
+            )
+            count, subjects = 0, set[str]()
+            try:
+                for query in _batches(selection, self.batch_subjects):
+                    n, touched = self._batch(name, store, selection, query)
+                    count += n
+                    subjects.update(touched)
+            finally:
+                if count:
+                    erased.append(Erased.of(selection, name, count, subjects))
 
     # -- stores swept in place (mapped databases) ----------------------------------------
 
