@@ -38,6 +38,47 @@ def ok(*args: str | Path, input: str | None = None) -> Result:
     return result
 
 
+READER = "reader"
+"""The staff member the tests read client data as (S12): permanent, confidentiality signed."""
+
+
+def as_reader(root: Path, subject_id: str) -> list[str]:
+    """Let :data:`READER` read ``subject_id``'s data; return the ``--as`` arguments to pass.
+
+    Client data (a client's, or its contact persons') is shown only to staff the access
+    guard allows (S12): the reader is registered, and a confidentiality agreement with
+    each client recorded, a day before now. Other subjects need no ``--as``.
+    """
+    from datetime import timedelta
+
+    from praclox_privacy.services.guards import add_staff, agreements, clients_of, record_agreement
+
+    with Workspace.open(root) as ws:
+        clients = clients_of(ws, subject_id)
+        if not clients:
+            return []
+        day_ago = ws.clock() - timedelta(days=1)
+        if ws.ledger.registers.staff_member(READER) is None:
+            add_staff(
+                ws,
+                READER,
+                "Reader",
+                "permanent",
+                confidentiality_signed_at=day_ago,
+                started_at=day_ago,
+                actor="test",
+            )
+        for client in clients:
+            if not any(a.kind == "confidentiality" for a in agreements(ws, client)):
+                record_agreement(ws, client, "confidentiality", agreed_at=day_ago, actor="test")
+    return ["--as", READER]
+
+
+def show(subject_id: str, *args: str | Path, root: Path) -> Result:
+    """``subject show SUBJECT ARGS -w ROOT`` as :data:`READER` where it is client data."""
+    return ok("subject", "show", subject_id, *args, "-w", root, *as_reader(root, subject_id))
+
+
 # -- the CLI as a real process -------------------------------------------------------------
 
 

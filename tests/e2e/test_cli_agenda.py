@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from helpers import append_config, ok, run
+from helpers import append_config, ok, run, show
 
 pytestmark = pytest.mark.promise("S8")
 
@@ -111,9 +111,7 @@ def test_S8_agenda_sync_twice_then_erasure(workspace: Path, radicale: object) ->
     # The listing reads the sources, not the agenda copy: no duplicates there either.
     listed = ok("agenda", "--now", "2026-12-20T09:00", "-w", workspace).stdout
     assert listed.count("Els de Boer's birthday") == 1
-    shown = json.loads(
-        ok("subject", "show", "person-2", "--format", "json", "-w", workspace).stdout
-    )
+    shown = json.loads(show("person-2", "--format", "json", root=workspace).stdout)
     assert "agenda" in json.dumps(shown)
 
 

@@ -12,7 +12,7 @@ pytest.importorskip("httpx")
 
 import tomli_w
 
-from helpers import ok, run
+from helpers import ok, run, show
 from praclox_privacy.services.workspace import Workspace
 from tryton_server import Tryton
 
@@ -87,7 +87,7 @@ def test_crm_pull_records_subjects_relations_and_events_without_values(crm: Crm)
         "subjects": {crm.client_id: "unchanged", crm.person_id: "unchanged"},
         "counts": {"added": 0, "updated": 0, "unchanged": 2, "missing": 0},
     }
-    shown = ok("subject", "show", crm.person_id, "-w", crm.root).output
+    shown = show(crm.person_id, root=crm.root).output
     assert "contact_person" in shown
     # The client's relation ends in Tryton: the next pull records when.
     crm.tryton.rpc("model.party.party.write", [crm.client], {"active": False})

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ok, run
+from helpers import ok, run, show
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def test_S10_agreement_record_used_and_sweep(ws: Path) -> None:
     later = (datetime.now(UTC) + timedelta(days=31)).isoformat()
     assert "0 items erased" in ok("sweep", *w).output
     ok("sweep", "--now", later, *w)
-    shown = json.loads(ok("subject", "show", "acme", "--format", "json", *w).output)
+    shown = json.loads(show("acme", "--format", "json", root=w[1]).output)
     assert [i["category"] for i in shown["items"]["main"]] == ["office_identity"]
 
 
@@ -147,3 +147,40 @@ def test_S13_recording_needs_prior_consent(ws: Path) -> None:
         "--at", "2020-01-01", *w,
     )  # fmt: skip
     ok("data", "add", "jan", "recording", "call-1", "audio.ogg", *w)
+
+
+@pytest.mark.promise("S12")
+def test_S12_subject_show_of_client_data_asks_who_reads(tmp_path: Path) -> None:
+    """Issue 16, item 14: `subject show` of a client or its contact person needs --as STAFF
+    (or PRACLOX_PRIVACY_STAFF); the guard decides and audits it."""
+    w = ("-w", tmp_path)
+    ok("init", tmp_path)
+    ok("subject", "add", "--relation", "client", "--id", "acme", "--name", "Acme", *w)
+    ok("subject", "add", "--relation", "contact_person", "--id", "jan", "--organisation",
+       "acme", "--name", "Jan", *w)  # fmt: skip
+    ok("subject", "add", "--relation", "website_user", "--id", "web-1", "--email",
+       "web@example.org", *w)  # fmt: skip
+    asked = run("subject", "show", "jan", *w)
+    assert asked.exit_code == 2
+    assert "--as STAFF" in asked.stderr
+    assert "Jan" not in asked.output
+    refused = run("subject", "show", "jan", "--as", "nobody", *w)
+    assert refused.exit_code == 1
+    assert "not in the staff register" in refused.stderr
+    assert "web@example.org" in ok("subject", "show", "web-1", *w).output  # no client data
+    ok("staff", "add", "anna", "--name", "Anna", "--employment", "permanent",
+       "--confidentiality-signed", "2020-01-01", "--started", "2020-01-01", *w)  # fmt: skip
+    ok("agreement", "record", "acme", "--kind", "confidentiality", "--agreed-at", "2020-01-01",
+       *w)  # fmt: skip
+    shown = ok("subject", "show", "jan", "--as", "anna", *w).output
+    assert "person_name.name = Jan" in shown
+    entries = json.loads(ok("audit", "show", "--subject", "jan", "--format", "json", *w).output)
+    assert entries[-1]["action"] == "items.read"
+    assert entries[-1]["actor"] == "anna"
+    promoted = run("staff", "add", "tim", "--name", "Tim", "--employment", "temporary", *w)
+    assert promoted.exit_code == 0
+    refused = run("staff", "add", "tim", "--name", "Tim", "--employment", "permanent", *w)
+    assert refused.exit_code == 1
+    assert "--reason" in refused.stderr
+    ok("staff", "add", "tim", "--name", "Tim", "--employment", "permanent", "--reason",
+       "permanent contract", *w)  # fmt: skip

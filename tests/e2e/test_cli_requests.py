@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from helpers import ok, run, write_items
+from helpers import ok, run, show, write_items
 from praclox_privacy.services.workspace import Workspace
 
 NOW = "2026-03-02T10:00:00+01:00"
@@ -172,9 +172,9 @@ def test_art17_S6_erasure_keeps_invoices_and_tells_why_in_dutch(root: Path) -> N
     ) in out
     assert "De contactpersonen van dit kantoor (jan) zijn afzonderlijke personen" in out
     assert "Wij hebben uw gegevens aan niemand verstrekt" in out
-    shown = json.loads(ok("subject", "show", "acme", "-w", root, "--format", "json").stdout)
+    shown = json.loads(show("acme", "--format", "json", root=root).stdout)
     assert [i["field"] for i in shown["items"]["main"]] == ["invoice-2025-001"]
-    jan = json.loads(ok("subject", "show", "jan", "-w", root, "--format", "json").stdout)
+    jan = json.loads(show("jan", "--format", "json", root=root).stdout)
     assert len(jan["items"]["main"]) == 4  # S3: the contact person stays
 
 
@@ -225,7 +225,7 @@ def test_art16_rectification(root: Path, lang: str, sentence: str) -> None:
         f"{request_id}: person_name/name in main",
         sentence.format(id=request_id),
     ]
-    shown = json.loads(ok("subject", "show", "jan", "-w", root, "--format", "json").stdout)
+    shown = json.loads(show("jan", "--format", "json", root=root).stdout)
     assert {i["field"]: i["value"] for i in shown["items"]["main"]}["name"] == "Jan Jansen"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from helpers import ok, run, run_process, write_items
+from helpers import ok, run, run_process, show, write_items
 from praclox_privacy import Consent, Evidence, default_policy
 from praclox_privacy.services.workspace import Workspace
 
@@ -67,7 +67,7 @@ def import_items(
 
 def items(root: Path, subject_id: str, store: str = "main") -> dict[tuple[str, str], str]:
     """The subject's items in ``store``, as (category, field) -> value, via `subject show`."""
-    shown = json.loads(ok("subject", "show", subject_id, "-w", root, "--format", "json").stdout)
+    shown = json.loads(show(subject_id, "--format", "json", root=root).stdout)
     return {(i["category"], i["field"]): i["value"] for i in shown["items"][store]}
 
 
@@ -287,14 +287,14 @@ def test_S15_a_prospect_becomes_a_client_keeping_its_data_and_history(root: Path
     invoice = [("linde", "invoicing_records", "2024-001", "EUR 100,00", D_1M)]
     refused = import_items(root, invoice, expect=1)  # a prospect has no invoices
     assert "invoicing_records" in refused.output
-    before = json.loads(ok("subject", "show", "linde", "-w", root, "--format", "json").stdout)
+    before = json.loads(show("linde", "--format", "json", root=root).stdout)
     history = audit(root, "linde")
 
     assert ok("subject", "relations", "linde", "--relation", "client", "-w", root).output == (
         "linde: client\n"
     )
 
-    after = json.loads(ok("subject", "show", "linde", "-w", root, "--format", "json").stdout)
+    after = json.loads(show("linde", "--format", "json", root=root).stdout)
     assert after["relation_types"] == ["client"]
     assert after["items"] == before["items"]
     assert after["events"] == before["events"]
@@ -405,20 +405,20 @@ def test_the_report_and_the_audit_name_only_the_subjects_whose_items_went(root: 
 def all_subjects(root: Path) -> dict[str, Any]:
     listed = json.loads(ok("subject", "list", "-w", root, "--format", "json").stdout)
     return {
-        s["id"]: json.loads(ok("subject", "show", s["id"], "-w", root, "--format", "json").stdout)
-        for s in listed
+        s["id"]: json.loads(show(s["id"], "--format", "json", root=root).stdout) for s in listed
     }
 
 
 def test_the_dry_run_changes_nothing_and_plans_what_the_sweep_then_does(acme: Path) -> None:
     root = acme
     now = datetime(2025, 6, 1, tzinfo=UTC)
-    before, trail = all_subjects(root), audit(root)
+    before = all_subjects(root)
+    trail = audit(root)  # after the reads, which are audited (S12)
     plan = sweep_json(root, now, "--dry-run")
     sweep(root, now, "--dry-run")
     assert plan["total"] == 5
-    assert all_subjects(root) == before
     assert audit(root) == trail  # not even an audit entry
+    assert all_subjects(root) == before
     report = sweep_json(root, now)
     assert report["dry_run"] is False
     assert report["erased"] == plan["erased"]

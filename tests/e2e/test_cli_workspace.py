@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ok, run, run_process
+from helpers import ok, run, run_process, show
 
 PROGRESS_MARKS = ("━", "\r", "\x1b[", "importing ")
 
@@ -118,7 +118,7 @@ def test_subject_event_reads_at_in_the_workspace_zone(populated: Path) -> None:
     result = ok("subject", "event", "jan", "relation_ended", "--at", "2026-07-01", *w)
     assert result.output == "jan: relation_ended at 2026-07-01T00:00:00+02:00\n"
     ok("subject", "event", "jan", "relation_ended", "--at", "2026-01-05T09:30:00+00:00", *w)
-    shown = json.loads(ok("subject", "show", "jan", "--format", "json", *w).stdout)
+    shown = json.loads(show("jan", "--format", "json", root=w[1]).stdout)
     assert [(e["event"], e["at"]) for e in shown["events"]] == [
         ("relation_ended", "2026-06-30T22:00:00+00:00"),
         ("relation_ended", "2026-01-05T09:30:00+00:00"),
@@ -137,11 +137,11 @@ def test_subject_event_reads_at_in_the_workspace_zone(populated: Path) -> None:
 def test_S15_subject_relations_prospect_becomes_client(populated: Path) -> None:
     w = ("-w", populated)
     ok("subject", "event", "beta", "relation_ended", "--at", "2026-02-01", *w)
-    before = json.loads(ok("subject", "show", "beta", "--format", "json", *w).stdout)
+    before = json.loads(show("beta", "--format", "json", root=w[1]).stdout)
     refused = run("data", "add", "beta", "invoicing_records", "inv-1", "EUR 10", *w)
     assert refused.exit_code == 1
     assert ok("subject", "relations", "beta", "--relation", "client", *w).output == "beta: client\n"
-    after = json.loads(ok("subject", "show", "beta", "--format", "json", *w).stdout)
+    after = json.loads(show("beta", "--format", "json", root=w[1]).stdout)
     assert after == {**before, "relation_types": ["client"]}
     assert after["items"]["main"][0]["value"] == "Beta & Zn"
     ok("data", "add", "beta", "invoicing_records", "inv-1", "EUR 10", *w)
@@ -151,13 +151,13 @@ def test_S15_subject_relations_prospect_becomes_client(populated: Path) -> None:
 
 def test_subject_show_and_list(populated: Path) -> None:
     w = ("-w", populated)
-    text = ok("subject", "show", "jan", *w).output
+    text = show("jan", root=w[1]).output
     assert text.splitlines() == [
         "jan: contact_person of acme",
         "  [main] person_contact.email = jan@acme.example",
         "  [main] person_name.name = Jan Jansen",
     ]
-    shown = json.loads(ok("subject", "show", "jan", "--format", "json", *w).stdout)
+    shown = json.loads(show("jan", "--format", "json", root=w[1]).stdout)
     assert shown["organisation"] == "acme"
     assert [(i["category"], i["field"], i["value"]) for i in shown["items"]["main"]] == [
         ("person_contact", "email", "jan@acme.example"),
@@ -194,7 +194,7 @@ def test_data_add(populated: Path) -> None:
         *w,
     )
     assert result.output == "stored jan/life_events/birthday in main\n"
-    shown = json.loads(ok("subject", "show", "jan", "--format", "json", *w).stdout)
+    shown = json.loads(show("jan", "--format", "json", root=w[1]).stdout)
     birthday = [i for i in shown["items"]["main"] if i["category"] == "life_events"]
     assert [(i["value"], i["purposes"]) for i in birthday] == [("1980-02-29", ["congratulations"])]
 
@@ -209,9 +209,9 @@ def test_S11_data_add_refuses_search_parameters(populated: Path) -> None:
     assert "category 'search_parameters' is ephemeral and is never stored" in result.stderr
     assert "nothing was written" in result.stderr
     assert "Traceback" not in result.output
-    shown = json.loads(ok("subject", "show", "jan", "--format", "json", *w).stdout)
-    assert {i["category"] for i in shown["items"]["main"]} == {"person_name", "person_contact"}
     assert ok("audit", "show", "--format", "json", *w).stdout == audit_before
+    shown = json.loads(show("jan", "--format", "json", root=w[1]).stdout)
+    assert {i["category"] for i in shown["items"]["main"]} == {"person_name", "person_contact"}
 
 
 def test_data_add_refusals_exit_1(populated: Path) -> None:
@@ -265,7 +265,7 @@ def test_data_import_jsonl_and_csv_quietly(populated: Path, tmp_path: Path) -> N
     assert result.output == f"imported 1 items from {csv} into main\n"
     for mark in PROGRESS_MARKS:
         assert mark not in result.output
-    shown = json.loads(ok("subject", "show", "acme", "--format", "json", *w).stdout)
+    shown = json.loads(show("acme", "--format", "json", root=w[1]).stdout)
     street = next(i for i in shown["items"]["main"] if i["field"] == "street")
     assert street["value"] == "Kerkstraat 1\nachterom"
     assert street["purposes"] == ["client_relationship", "invoicing"]
@@ -292,7 +292,7 @@ def test_data_import_failures_name_file_and_line(populated: Path, tmp_path: Path
     assert f"{refused}:3: category 'search_parameters' is ephemeral" in result.stderr
     assert "nothing of refused.csv was imported" in result.stderr
     assert "Traceback" not in result.output
-    shown = json.loads(ok("subject", "show", "acme", "--format", "json", *w).stdout)
+    shown = json.loads(show("acme", "--format", "json", root=w[1]).stdout)
     assert [i["category"] for i in shown["items"]["main"]] == ["office_identity"]
 
 

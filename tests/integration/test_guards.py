@@ -293,3 +293,54 @@ def test_S13_withdrawn_consent_refuses_later_recordings(ws: Workspace) -> None:
     consent_service.withdraw(ws, "jan", "recording", at=NOW - DAY / 2)
     with pytest.raises(WriteRefused):
         ws.write([recording("call-9")])
+
+
+# -- S12: reading client data by a named staff member (issue 16, item 14) ----------------
+
+
+@pytest.mark.promise("S12")
+def test_S12_reads_of_client_data_by_staff_go_through_the_guard(ws: Workspace) -> None:
+    """Issue 16, item 14: a named staff member reads a client's data, or its contact
+    person's, only when the access guard allows it; both reads and refusals are audited.
+    A subject that is no client's (a website user) needs no guard."""
+    ws.add_subject(["website_user"], subject_id="web-1", email="web@example.org")
+    add_staff(ws, "anna", "Anna", "permanent", confidentiality_signed_at=NOW - DAY,
+              started_at=NOW - DAY)  # fmt: skip
+    add_staff(ws, "tim", "Tim", "temporary", confidentiality_signed_at=NOW - DAY,
+              started_at=NOW - DAY)  # fmt: skip
+    with pytest.raises(AccessRefused, match="no confidentiality agreement with client 'acme'"):
+        ws.items_of("jan", staff="anna")
+    record_agreement(ws, "acme", "confidentiality", agreed_at=NOW - DAY)
+    found = ws.items_of("jan", staff="anna", purpose="support call")
+    assert [i.value for i in found["main"]] == ["Jan"]
+    with pytest.raises(AccessRefused, match="temporary staff"):
+        ws.items_of("acme", staff="tim")
+    with pytest.raises(AccessRefused, match="not in the staff register"):
+        ws.items_of("acme", staff="nobody")
+    assert ws.items_of("web-1", staff="tim")["main"][0].value == "web@example.org"
+    entries = [(e.action, e.subject_id, e.actor) for e in ws.audit_entries()]
+    assert ("guard.allowed", "acme", "anna") in entries
+    assert ("items.read", "jan", "anna") in entries
+    assert ("guard.refused", "acme", "tim") in entries
+    read = [e for e in ws.audit_entries("jan") if e.action == "items.read"]
+    assert read[0].details == {"staff": "anna", "purpose": "support call", "stores": {"main": 1}}
+
+
+@pytest.mark.promise("S12")
+def test_S12_a_temporary_worker_made_permanent_needs_a_reason(ws: Workspace) -> None:
+    """Issue 16, item 14: making a temporary worker permanent opens client data to them
+    (S12: no temporary staff get access), so it needs an explicit reason, audited."""
+    add_staff(ws, "tim", "Tim", "temporary", confidentiality_signed_at=NOW - DAY)
+    with pytest.raises(OperationRefused, match="give the reason"):
+        add_staff(ws, "tim", "Tim", "permanent", confidentiality_signed_at=NOW - DAY)
+    assert list_staff(ws)[0].employment.value == "temporary"
+    add_staff(ws, "tim", "Tim", "permanent", confidentiality_signed_at=NOW - DAY,
+              reason="contract of indefinite duration signed 2026-03-01")  # fmt: skip
+    assert list_staff(ws)[0].employment.value == "permanent"
+    (made,) = [e for e in ws.audit_entries() if e.action == "staff.made_permanent"]
+    assert made.details == {
+        "staff": "tim",
+        "reason": "contract of indefinite duration signed 2026-03-01",
+    }
+    # Other changes of an entry need no reason.
+    add_staff(ws, "tim", "Tim B.", "permanent", confidentiality_signed_at=NOW - DAY)

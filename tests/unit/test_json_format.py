@@ -382,8 +382,9 @@ def test_check_report_was_check_report_as_json() -> None:
                 {
                     "check": "stores.categories",
                     "title": "every store holds only categories the policy declares for each "
-                    "subject's relation types, and no ephemeral category",
-                    "ref": "S1, S11",
+                    "subject's relation types, no ephemeral category, and no item that needs "
+                    "the person's prior consent without it",
+                    "ref": "S1, S11, S13",
                     "status": "failed",
                     "summary": "1 problem (S11)",
                     "findings": [

@@ -13,7 +13,7 @@ from .options import AT_OPTION as _AT_OPTION
 from .options import FORMAT_OPTION as _FORMAT
 from .options import WORKSPACE_OPTION as _WORKSPACE
 from .options import emit_json as _json
-from .options import name_option, purpose_option, scope_option
+from .options import name_option, purpose_option, reason_option, scope_option
 from .options import open_workspace as _workspace
 from .options import parse_at as _parse_at
 
@@ -55,6 +55,10 @@ def staff() -> None:
     "--started", "started_text", metavar="WHEN", default=None, help="Start of employment."
 )
 @click.option("--ended", "ended_text", metavar="WHEN", default=None, help="End of employment.")
+@reason_option(
+    required=False,
+    help="Why a temporary worker becomes permanent (needed then: it opens client data, S12).",
+)
 @_WORKSPACE
 def staff_add(
     staff_id: str,
@@ -63,9 +67,13 @@ def staff_add(
     signed_text: str | None,
     started_text: str | None,
     ended_text: str | None,
+    reason: str | None,
     workspace_dir: Path,
 ) -> None:
-    """Add STAFF to the register (or update their entry)."""
+    """Add STAFF to the register (or update their entry).
+
+    Making a temporary worker permanent needs --reason; it is audited.
+    """
     from ..services.guards import add_staff
 
     with _workspace(workspace_dir) as ws:
@@ -78,6 +86,7 @@ def staff_add(
                 confidentiality_signed_at=_parse_at(ws, signed_text),
                 started_at=_parse_at(ws, started_text),
                 ended_at=_parse_at(ws, ended_text),
+                reason=reason,
                 actor="cli",
             )
         except ValueError as exc:

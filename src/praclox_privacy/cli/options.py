@@ -221,9 +221,9 @@ def email_option(*, help: str, multiple: bool = False) -> "Callable[[_FC], _FC]"
     return _option("--email", dest, metavar="ADDRESS", multiple=multiple, help=help)
 
 
-def reason_option(*, help: str) -> "Callable[[_FC], _FC]":
-    """Return the required ``--reason TEXT`` (to ``reason``)."""
-    return _option("--reason", metavar="TEXT", required=True, help=help)
+def reason_option(*, help: str, required: bool = True) -> "Callable[[_FC], _FC]":
+    """Return ``--reason TEXT`` (to ``reason``; ``None`` when optional and not given)."""
+    return _option("--reason", metavar="TEXT", required=required, help=help)
 
 
 def note_option(

@@ -142,13 +142,33 @@ def subject_relations(subject_id: str, relations: tuple[str, ...], workspace_dir
     "show", short_help="Show SUBJECT: relation types, events and items in every store."
 )
 @click.argument("subject_id", metavar="SUBJECT")
+@click.option(
+    "--as",
+    "staff_id",
+    metavar="STAFF",
+    envvar="PRACLOX_PRIVACY_STAFF",
+    default=None,
+    help="Who reads (a staff member in the register; default: $PRACLOX_PRIVACY_STAFF). "
+    "Needed for client data: the access guard decides and audits it (S12).",
+)
 @_WORKSPACE
 @_FORMAT
-def subject_show(subject_id: str, workspace_dir: Path, fmt: str) -> None:
-    """Show SUBJECT: relation types, events and the items held in every store."""
+def subject_show(subject_id: str, staff_id: str | None, workspace_dir: Path, fmt: str) -> None:
+    """Show SUBJECT: relation types, events and the items held in every store.
+
+    The data of a client and of its contact persons is shown only to a staff member the
+    access guard allows (--as STAFF, S12); the read is audited.
+    """
+    from ..services.guards import clients_of
+
     with _workspace(workspace_dir) as ws:
         found = ws.ledger.subject(subject_id)
-        held = ws.items_of(subject_id)
+        if staff_id is None and clients_of(ws, subject_id):
+            raise click.UsageError(
+                f"{subject_id} holds client data (S12): name who reads it with --as STAFF "
+                "(or set PRACLOX_PRIVACY_STAFF); the access guard decides and audits it"
+            )
+        held = ws.items_of(subject_id, staff=staff_id, purpose="subject show")
         if fmt == "json":
             from ..formats.jsonout import to_json
 

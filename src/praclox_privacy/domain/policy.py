@@ -360,11 +360,19 @@ class DisclosurePolicy:
 
 @attrs.frozen
 class StaffAccessPolicy:
-    """Who among the staff may look into client data (S12)."""
+    """Who among the staff may look into client data (S12).
+
+    :ivar client_relation_types: the relation types whose data is client data: a subject
+        holding one, and the persons that belong to such a subject (its contact persons).
+        A named staff member reads it only through the access guard.
+    """
 
     require_confidentiality_agreement: bool = True
     allow_temporary_staff: bool = False
     require_client_agreement: bool = True
+    client_relation_types: tuple[str, ...] = attrs.field(
+        default=("client",), converter=_tuple_of_str
+    )
     source: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of_str)
 
 

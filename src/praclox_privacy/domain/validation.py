@@ -190,6 +190,14 @@ def _consistency(policy: Policy) -> Iterator[Problem]:
             "undeclared-reference",
         )
 
+    if policy.staff_access is not None:
+        yield from _refs(
+            "staff_access.client_relation_types",
+            policy.staff_access.client_relation_types,
+            set(rts),
+            "relation type",
+        )
+
     if policy.schema_version != 1:
         yield Problem(
             "schema_version",

@@ -57,7 +57,9 @@ __all__ = [
     "agreement_kinds",
     "agreements",
     "check_access",
+    "check_read",
     "check_write",
+    "clients_of",
     "end_agreement",
     "guard",
     "guarded",
@@ -86,13 +88,19 @@ def add_staff(
     confidentiality_signed_at: datetime | None = None,
     started_at: datetime | None = None,
     ended_at: datetime | None = None,
+    reason: str | None = None,
     actor: str = "api",
 ) -> StaffMember:
     """Add a staff member to the register (or update their entry); audited.
 
     Temporary staff can be registered (the register is a record of fact) but never get
-    access while the policy forbids it.
+    access while the policy forbids it. Making a temporary worker permanent opens the
+    client data to them (S12): it needs an explicit ``reason``, audited as
+    ``staff.made_permanent``.
+
+    :raises OperationRefused: when a temporary worker is made permanent without a reason.
     """
+    regs = ws.ledger.registers
     member = StaffMember(
         staff_id,
         name,
@@ -101,7 +109,23 @@ def add_staff(
         confidentiality_signed_at,
         ended_at,
     )
-    return ws.ledger.registers.save_staff(member, actor)
+    before = regs.staff_member(staff_id)
+    promoted = (
+        before is not None
+        and before.employment is Employment.TEMPORARY
+        and member.employment is Employment.PERMANENT
+    )
+    if not promoted:
+        return regs.save_staff(member, actor)
+    if not (reason or "").strip():
+        raise OperationRefused(
+            f"{staff_id!r} is temporary staff: making them permanent gives access to client "
+            "data (S12); give the reason (--reason), which is audited"
+        )
+    with ws.ledger.transaction():
+        saved = regs.save_staff(member, actor)
+        ws.ledger.audit("staff.made_permanent", {"staff": staff_id, "reason": reason}, None, actor)
+    return saved
 
 
 def list_staff(ws: "Workspace") -> list[StaffMember]:
@@ -187,6 +211,42 @@ def mark_used(
 
 
 # -- the staff access guard ------------------------------------------------------------------
+
+
+def clients_of(ws: "Workspace", subject_id: str) -> list[str]:
+    """Return the clients whose data ``subject_id``'s data is (S12): itself or its client.
+
+    A subject holding one of the policy's client relation types
+    (``staff_access.client_relation_types``) is a client; a person that belongs to one
+    (a contact person) is that client's. Other subjects' data is not client data.
+
+    :raises LedgerError: when the subject is not registered.
+    """
+    clients = set(_rules(ws.policy).client_relation_types)
+    subject = ws.ledger.subject(subject_id)
+    if subject.relation_types & clients:
+        return [subject.id]
+    org = subject.organisation
+    if org is not None and ws.ledger.relation_types_of(org) & clients:
+        return [org]
+    return []
+
+
+def check_read(ws: "Workspace", staff_id: str, subject_id: str, *, purpose: str = "") -> None:
+    """Let ``staff_id`` read ``subject_id``'s data only when the guard allows it (S12).
+
+    For client data (:func:`clients_of`) the access guard decides, and audits, as
+    :func:`check_access` does; other subjects' data needs no guard.
+
+    :raises AccessRefused: when the guard refuses; the refusal is audited.
+    """
+    for client_id in clients_of(ws, subject_id):
+        decision = check_access(ws, staff_id, client_id, purpose=purpose or "read data")
+        if not decision:
+            raise AccessRefused(
+                f"{staff_id} may not read {subject_id}'s data (client {client_id}): "
+                f"{decision.reason}"
+            )
 
 
 def _rules(policy: Policy) -> StaffAccessPolicy:

@@ -389,9 +389,34 @@ class Workspace:
                 f"{path}:{line}: {exc.reason}; nothing of {path.name} was imported"
             ) from None
 
-    def items_of(self, subject_id: str) -> dict[str, list[Item]]:
-        """Return the subject's items in every store, by store name."""
-        return {name: self.store(name).items_of(subject_id) for name in self.store_names}
+    def items_of(
+        self, subject_id: str, *, staff: str | None = None, purpose: str = ""
+    ) -> dict[str, list[Item]]:
+        """Return the subject's items in every store, by store name.
+
+        :param staff: the staff member who reads them. Client data (a client's, or its
+            contact persons') is then read only when the access guard allows it (S12), and
+            the read is audited (``items.read``).
+        :param purpose: why the staff member reads it (audited).
+        :raises AccessRefused: when the guard refuses ``staff``; audited.
+        """
+        if staff is None:
+            return {name: self.store(name).items_of(subject_id) for name in self.store_names}
+        from .guards import check_read
+
+        check_read(self, staff, subject_id, purpose=purpose)
+        found = {name: self.store(name).items_of(subject_id) for name in self.store_names}
+        self.ledger.audit(
+            "items.read",
+            {
+                "staff": staff,
+                "purpose": purpose,
+                "stores": {name: len(items) for name, items in found.items() if items},
+            },
+            subject_id,
+            staff,
+        )
+        return found
 
     def erase(
         self,
